@@ -1,0 +1,159 @@
+import CNetCDF
+import Datasets
+import Foundation
+import Numerics
+import Testing
+
+func temporaryDirectory() throws -> URL {
+  let d = FileManager.default.temporaryDirectory.appendingPathComponent("pdekit-tests-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+  return d
+}
+
+func sampleSchema(ny: Int = 4, nx: Int = 5) -> DatasetSchema {
+  DatasetSchema(
+    title: "test", pde: "darcy", equation: "-div(a grad u) = f", boundaryConditions: "u = 0 on the boundary",
+    discretization: "5-point finite volumes", solver: "cholmod", rtol: 1e-10, configJSON: #"{"recipe":"darcy","seed":1}"#,
+    axes: [.cellCentred("y", count: ny), .cellCentred("x", count: nx)],
+    variables: [
+      DatasetVariable(name: "coefficient", role: .input, axes: ["y", "x"], longName: "permeability a", units: "1"),
+      DatasetVariable(name: "solution", role: .target, axes: ["y", "x"], longName: "pressure u", units: "1"),
+    ])
+}
+
+@Suite("NetCDF datasets")
+struct DatasetTests {
+  @Test("write, reopen, read by role; attributes, coordinates and diagnostics intact; append resumes")
+  func roundTrip() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let url = dir.appendingPathComponent("d.nc")
+    let w = try DatasetWriter.create(at: url, schema: sampleSchema(), history: "pdekit test")
+    var written: [(NDArray<Float>, NDArray<Float>)] = []
+    for s in 0..<3 {
+      var rng = PhiloxRandom(seed: 3, stream: UInt64(s))
+      var a = NDArray<Float>.zeros([4, 5])
+      a.withUnsafeMutableBufferPointer { rng.fillGaussian($0) }
+      let u = 0.5 * a
+      written.append((a, u))
+      try w.append(["coefficient": a, "solution": u], diagnostics: SampleDiagnostics(seed: UInt64(100 + s), iterations: Int32(s), relativeResidual: 1e-9 * Double(s), solveSeconds: 0.25))
+    }
+    try w.close()
+    // Resume: reopen and append a fourth sample.
+    let w2 = try DatasetWriter.open(appendingTo: url)
+    #expect(w2.sampleCount == 3)
+    try w2.append(["coefficient": written[0].0, "solution": written[0].1], diagnostics: SampleDiagnostics(seed: 103, iterations: 7, relativeResidual: 0, solveSeconds: 1))
+    try w2.close()
+
+    let r = try DatasetReader(url: url)
+    #expect(r.sampleCount == 4)
+    #expect(r.variables(role: .input).map(\.name) == ["coefficient"])
+    #expect(r.variables(role: .target).map(\.name) == ["solution"])
+    #expect(r.variables[0].sampleShape == [4, 5] && r.variables[0].units == "1")
+    let inputs = try r.read(r.variables(role: .input)[0].name, samples: 0..<3)
+    let targets = try r.read("solution", samples: 1..<4)
+    for s in 0..<3 { #expect(inputs[sample: s] == written[s].0) }
+    #expect(targets[sample: 0] == written[1].1 && targets[sample: 2] == written[0].1)
+    #expect(r.attributes["Conventions"] == "CF-1.10")
+    #expect(r.attributes["pde"] == "darcy")
+    #expect(r.attributes["boundary_conditions"] == "u = 0 on the boundary")
+    #expect(r.attributes["generator"] == PDEKitVersion.generator)
+    #expect(r.attributes["history"]?.hasSuffix("pdekit test") == true)
+    #expect(r.attributes["rtol"] == "1e-10")
+    #expect(r.config == #"{"recipe":"darcy","seed":1}"#)
+    #expect(r.axes.map(\.name) == ["y", "x"])
+    #expect(r.axes[1].values == [0.1, 0.3, 0.5, 0.7, 0.9])
+    let d = try r.diagnostics(samples: 0..<4)
+    #expect(d.map(\.seed) == [100, 101, 102, 103])
+    #expect(d.map(\.iterations) == [0, 1, 2, 7])
+    #expect(d[2].relativeResidual == 2e-9 && d[3].solveSeconds == 1)
+    let stats = try r.statistics("solution", batch: 3)
+    #expect(stats.count == 80)
+    #expect(try r.summary().contains("coefficient(sample, y, x) [1]: permeability a"))
+    #expect(throws: DatasetError.self) { try r.read("solution", samples: 2..<5) }
+    #expect(throws: DatasetError.self) { try r.read("nope", samples: 0..<1) }
+  }
+
+  @Test("chunking is one sample per chunk with deflate level 1")
+  func chunking() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let url = dir.appendingPathComponent("c.nc")
+    try DatasetWriter.create(at: url, schema: sampleSchema(ny: 6, nx: 7)).close()
+    try NetCDF.serialized {
+      var ncid: Int32 = 0
+      #expect(nc_open(url.path, NC_NOWRITE, &ncid) == NC_NOERR)
+      defer { nc_close(ncid) }
+      var v: Int32 = 0
+      #expect(nc_inq_varid(ncid, "solution", &v) == NC_NOERR)
+      var storage: Int32 = -1
+      var chunks = [Int](repeating: 0, count: 3)
+      #expect(nc_inq_var_chunking(ncid, v, &storage, &chunks) == NC_NOERR)
+      #expect(storage == NC_CHUNKED && chunks == [1, 6, 7])
+      var shuffle: Int32 = 0
+      var deflate: Int32 = 0
+      var level: Int32 = 0
+      #expect(nc_inq_var_deflate(ncid, v, &shuffle, &deflate, &level) == NC_NOERR)
+      #expect(deflate == 1 && level == 1)
+    }
+  }
+
+  @Test("a file without a target variable gives the named missing-role error")
+  func missingRole() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let url = dir.appendingPathComponent("m.nc")
+    try DatasetWriter.create(at: url, schema: sampleSchema()).close()
+    // Remove the target role by renaming the attribute with the C API.
+    try NetCDF.serialized {
+      var ncid: Int32 = 0
+      #expect(nc_open(url.path, NC_WRITE, &ncid) == NC_NOERR)
+      var v: Int32 = 0
+      #expect(nc_inq_varid(ncid, "solution", &v) == NC_NOERR)
+      #expect(nc_redef(ncid) == NC_NOERR)
+      #expect(nc_rename_att(ncid, v, "pdekit_role", "old_role") == NC_NOERR)
+      #expect(nc_close(ncid) == NC_NOERR)
+    }
+    #expect(throws: DatasetError.missingRole(file: url.path, role: "target")) { try DatasetReader(url: url) }
+    #expect(throws: DatasetError.self) { try DatasetWriter.open(appendingTo: url) }
+  }
+
+  @Test("a missing global attribute and a missing file are named")
+  func missingPieces() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let url = dir.appendingPathComponent("g.nc")
+    try DatasetWriter.create(at: url, schema: sampleSchema()).close()
+    try NetCDF.serialized {
+      var ncid: Int32 = 0
+      #expect(nc_open(url.path, NC_WRITE, &ncid) == NC_NOERR)
+      #expect(nc_redef(ncid) == NC_NOERR)
+      #expect(nc_del_att(ncid, NC_GLOBAL, "pdekit_config") == NC_NOERR)
+      #expect(nc_close(ncid) == NC_NOERR)
+    }
+    #expect(throws: DatasetError.missingAttribute(file: url.path, variable: nil, attribute: "pdekit_config")) {
+      try DatasetReader(url: url)
+    }
+    #expect(throws: DatasetError.self) { try DatasetReader(url: dir.appendingPathComponent("absent.nc")) }
+  }
+
+  @Test("bad schemas and bad samples are rejected before touching the disk")
+  func validation() throws {
+    var s = sampleSchema()
+    s.variables.removeLast()
+    #expect(throws: DatasetError.self) { try s.validate() }
+    var t = sampleSchema()
+    t.variables[0].axes = ["y", "q"]
+    #expect(throws: DatasetError.self) { try t.validate() }
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let url = dir.appendingPathComponent("v.nc")
+    let w = try DatasetWriter.create(at: url, schema: sampleSchema())
+    let diag = SampleDiagnostics(seed: 0, iterations: 0, relativeResidual: 0, solveSeconds: 0)
+    #expect(throws: DatasetError.self) { try w.append(["coefficient": .zeros([4, 5])], diagnostics: diag) }
+    #expect(throws: DatasetError.self) { try w.append(["coefficient": .zeros([5, 4]), "solution": .zeros([4, 5])], diagnostics: diag) }
+    // Existing file is not clobbered by default.
+    #expect(throws: DatasetError.self) { try DatasetWriter.create(at: url, schema: sampleSchema()) }
+    try w.close()
+  }
+}
