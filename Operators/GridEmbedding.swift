@@ -27,7 +27,8 @@ public struct GridEmbedding: Sendable {
 
   /// Returns `x` with d coordinate channels appended on axis 1.
   public func callAsFunction<T: RealScalar>(_ x: NDArray<T>) -> NDArray<T> {
-    precondition(x.rank == 2 + dimensions, "expected [batch, channels, \(dimensions) spatial axes], got shape \(x.shape)")
+    precondition(
+      x.rank == 2 + dimensions, "expected [batch, channels, \(dimensions) spatial axes], got shape \(x.shape)")
     let batch = x.shape[0]
     let channels = x.shape[1]
     let spatial = Array(x.shape.suffix(dimensions))

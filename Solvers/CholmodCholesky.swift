@@ -23,7 +23,8 @@ public enum DirectSolverError: Error, CustomStringConvertible, LocalizedError, E
   public var description: String {
     switch self {
     case .notPositiveDefinite(let c):
-      return "CHOLMOD: the matrix is not positive definite (factorization failed at column \(c)); use an LU or Krylov solver for indefinite systems"
+      return
+        "CHOLMOD: the matrix is not positive definite (factorization failed at column \(c)); use an LU or Krylov solver for indefinite systems"
     case .cholmod(let s, let c): return "CHOLMOD error \(s) while \(c)"
     case .invalidArgument(let s): return s
     }
@@ -85,7 +86,8 @@ public final class CholmodCholesky {
   /// Numeric refactorization for a matrix with the analyzed pattern and new `values` (CSR order).
   public func refactor(values: [Double]) throws {
     guard values.count == matrix.nonzeroCount else {
-      throw DirectSolverError.invalidArgument("refactor: \(values.count) values for a pattern of \(matrix.nonzeroCount) entries")
+      throw DirectSolverError.invalidArgument(
+        "refactor: \(values.count) values for a pattern of \(matrix.nonzeroCount) entries")
     }
     matrix.values = values
     let t0 = Date()
@@ -102,7 +104,8 @@ public final class CholmodCholesky {
   /// Solves A·x = b.
   public func solve(_ b: [Double]) throws -> [Double] {
     guard b.count == dimension else {
-      throw DirectSolverError.invalidArgument("solve: right-hand side has \(b.count) entries, matrix order is \(dimension)")
+      throw DirectSolverError.invalidArgument(
+        "solve: right-hand side has \(b.count) entries, matrix order is \(dimension)")
     }
     var rhs = b
     return try rhs.withUnsafeMutableBufferPointer { bp in

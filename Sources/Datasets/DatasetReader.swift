@@ -69,7 +69,9 @@ public final class DatasetReader {
     try NetCDF.serialized { try NetCDF.check(nc_close(ncid), "closing \(path)") }
   }
 
-  private static func inspect(_ ncid: Int32, _ path: String) throws -> (Int, [DatasetVariableInfo], [DatasetAxis], [String: String]) {
+  private static func inspect(_ ncid: Int32, _ path: String) throws -> (
+    Int, [DatasetVariableInfo], [DatasetAxis], [String: String]
+  ) {
     var attrs: [String: String] = [:]
     for name in try NetCDF.attributeNames(ncid, NC_GLOBAL) {
       if let v = try NetCDF.getText(ncid, NC_GLOBAL, name) { attrs[name] = v }
@@ -98,7 +100,8 @@ public final class DatasetReader {
       try NetCDF.check(nc_inq_vardimid(ncid, varid, &dimids), "reading '\(name)' of \(path)")
       guard let roleText = try NetCDF.getText(ncid, varid, "pdekit_role") else { continue }
       guard let role = VariableRole(rawValue: roleText) else {
-        throw DatasetError.schema(file: path, message: "variable '\(name)' has pdekit_role = \"\(roleText)\"; expected \"input\" or \"target\"")
+        throw DatasetError.schema(
+          file: path, message: "variable '\(name)' has pdekit_role = \"\(roleText)\"; expected \"input\" or \"target\"")
       }
       guard let first = dimids.first, first == sampleDim else {
         throw DatasetError.schema(file: path, message: "variable '\(name)' must have 'sample' as its first dimension")
@@ -116,7 +119,9 @@ public final class DatasetReader {
         throw DatasetError.missingAttribute(file: path, variable: name, attribute: "long_name")
       }
       let units = try NetCDF.getText(ncid, varid, "units")
-      infos.append(DatasetVariableInfo(name: name, role: role, axes: dimNames, sampleShape: extents, longName: longName, units: units))
+      infos.append(
+        DatasetVariableInfo(
+          name: name, role: role, axes: dimNames, sampleShape: extents, longName: longName, units: units))
       for a in dimNames where !axisNames.contains(a) { axisNames.append(a) }
     }
     for role in VariableRole.allCases where !infos.contains(where: { $0.role == role }) {
@@ -180,7 +185,9 @@ public final class DatasetReader {
       let start = [samples.lowerBound] + [Int](repeating: 0, count: info.sampleShape.count)
       let count = [samples.count] + info.sampleShape
       try out.withUnsafeMutableBufferPointer { p in
-        try NetCDF.check(nc_get_vara_float(ncid, id, start, count, p.baseAddress), "reading samples \(samples) of '\(name)' in \(path)")
+        try NetCDF.check(
+          nc_get_vara_float(ncid, id, start, count, p.baseAddress), "reading samples \(samples) of '\(name)' in \(path)"
+        )
       }
     }
     return out
@@ -202,11 +209,21 @@ public final class DatasetReader {
       var its = [Int32](repeating: 0, count: count)
       var res = [Double](repeating: 0, count: count)
       var secs = [Double](repeating: 0, count: count)
-      try NetCDF.check(nc_get_vara_ulonglong(ncid, try id(DiagnosticVariables.seed), &start, &count, &seeds), "reading seeds of \(path)")
-      try NetCDF.check(nc_get_vara_int(ncid, try id(DiagnosticVariables.iterations), &start, &count, &its), "reading iterations of \(path)")
-      try NetCDF.check(nc_get_vara_double(ncid, try id(DiagnosticVariables.residual), &start, &count, &res), "reading residuals of \(path)")
-      try NetCDF.check(nc_get_vara_double(ncid, try id(DiagnosticVariables.seconds), &start, &count, &secs), "reading solve times of \(path)")
-      return (0..<count).map { SampleDiagnostics(seed: seeds[$0], iterations: its[$0], relativeResidual: res[$0], solveSeconds: secs[$0]) }
+      try NetCDF.check(
+        nc_get_vara_ulonglong(ncid, try id(DiagnosticVariables.seed), &start, &count, &seeds),
+        "reading seeds of \(path)")
+      try NetCDF.check(
+        nc_get_vara_int(ncid, try id(DiagnosticVariables.iterations), &start, &count, &its),
+        "reading iterations of \(path)")
+      try NetCDF.check(
+        nc_get_vara_double(ncid, try id(DiagnosticVariables.residual), &start, &count, &res),
+        "reading residuals of \(path)")
+      try NetCDF.check(
+        nc_get_vara_double(ncid, try id(DiagnosticVariables.seconds), &start, &count, &secs),
+        "reading solve times of \(path)")
+      return (0..<count).map {
+        SampleDiagnostics(seed: seeds[$0], iterations: its[$0], relativeResidual: res[$0], solveSeconds: secs[$0])
+      }
     }
   }
 

@@ -125,7 +125,8 @@ public struct DatasetSchema: Sendable, Equatable {
   public func sampleShape(of variable: DatasetVariable) throws -> [Int] {
     try variable.axes.map { a in
       guard let ax = axes.first(where: { $0.name == a }) else {
-        throw DatasetError.invalidArgument("variable '\(variable.name)' uses axis '\(a)', which the schema does not define")
+        throw DatasetError.invalidArgument(
+          "variable '\(variable.name)' uses axis '\(a)', which the schema does not define")
       }
       return ax.values.count
     }
@@ -150,7 +151,8 @@ public struct DatasetSchema: Sendable, Equatable {
       _ = try sampleShape(of: v)
     }
     for role in VariableRole.allCases where !variables.contains(where: { $0.role == role }) {
-      throw DatasetError.invalidArgument("the schema has no \(role.rawValue) variable; a dataset needs at least one input and one target")
+      throw DatasetError.invalidArgument(
+        "the schema has no \(role.rawValue) variable; a dataset needs at least one input and one target")
     }
     guard (0...9).contains(deflateLevel) else {
       throw DatasetError.invalidArgument("deflate level must be 0–9, got \(deflateLevel)")

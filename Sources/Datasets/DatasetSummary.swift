@@ -13,7 +13,9 @@ extension DatasetReader {
       if let v = attributes[key] { out.append("\(key.padding(toLength: 12, withPad: " ", startingAt: 0)) \(v)") }
     }
     out.append("samples:     \(sampleCount)")
-    out.append("dimensions:  sample = \(sampleCount) (unlimited), " + axes.map { "\($0.name) = \($0.values.count)" }.joined(separator: ", "))
+    out.append(
+      "dimensions:  sample = \(sampleCount) (unlimited), "
+        + axes.map { "\($0.name) = \($0.values.count)" }.joined(separator: ", "))
     for role in VariableRole.allCases {
       out.append("\(role.rawValue)s:")
       for v in variables(role: role) {

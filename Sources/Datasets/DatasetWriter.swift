@@ -24,7 +24,10 @@ public final class DatasetWriter {
   /// Samples currently in the file (the length of the unlimited `sample` dimension).
   public private(set) var sampleCount: Int
 
-  private init(path: String, ncid: Int32, dataVarIDs: [String: Int32], sampleShapes: [String: [Int]], diagIDs: [String: Int32], sampleCount: Int) {
+  private init(
+    path: String, ncid: Int32, dataVarIDs: [String: Int32], sampleShapes: [String: [Int]], diagIDs: [String: Int32],
+    sampleCount: Int
+  ) {
     self.path = path
     self.ncid = ncid
     self.dataVarIDs = dataVarIDs
@@ -57,7 +60,8 @@ public final class DatasetWriter {
           try NetCDF.check(nc_def_dim(ncid, axis.name, axis.values.count, &d), "\(ctx): dimension '\(axis.name)'")
           dimIDs[axis.name] = d
           var v: Int32 = 0
-          try NetCDF.check(nc_def_var(ncid, axis.name, nc_type(NC_DOUBLE), 1, &d, &v), "\(ctx): coordinate '\(axis.name)'")
+          try NetCDF.check(
+            nc_def_var(ncid, axis.name, nc_type(NC_DOUBLE), 1, &d, &v), "\(ctx): coordinate '\(axis.name)'")
           try NetCDF.putText(ncid, v, "units", axis.units, axis.name)
           try NetCDF.putText(ncid, v, "long_name", axis.longName, axis.name)
           let cfAxis = ["x": "X", "y": "Y", "z": "Z", "time": "T"][axis.name]
@@ -71,11 +75,13 @@ public final class DatasetWriter {
           var dims = [sampleDim] + variable.axes.map { dimIDs[$0]! }
           var v: Int32 = 0
           try NetCDF.check(
-            nc_def_var(ncid, variable.name, nc_type(NC_FLOAT), Int32(dims.count), &dims, &v), "\(ctx): variable '\(variable.name)'")
+            nc_def_var(ncid, variable.name, nc_type(NC_FLOAT), Int32(dims.count), &dims, &v),
+            "\(ctx): variable '\(variable.name)'")
           var chunks = [1] + shape
           try NetCDF.check(nc_def_var_chunking(ncid, v, NC_CHUNKED, &chunks), "\(ctx): chunking '\(variable.name)'")
           if schema.deflateLevel > 0 {
-            try NetCDF.check(nc_def_var_deflate(ncid, v, 1, 1, Int32(schema.deflateLevel)), "\(ctx): deflate '\(variable.name)'")
+            try NetCDF.check(
+              nc_def_var_deflate(ncid, v, 1, 1, Int32(schema.deflateLevel)), "\(ctx): deflate '\(variable.name)'")
           }
           try NetCDF.putText(ncid, v, "long_name", variable.longName, variable.name)
           if let u = variable.units { try NetCDF.putText(ncid, v, "units", u, variable.name) }
@@ -117,7 +123,8 @@ public final class DatasetWriter {
           try NetCDF.check(nc_inq_varid(ncid, axis.name, &v), "\(ctx): coordinate '\(axis.name)'")
           try NetCDF.check(nc_put_var_double(ncid, v, axis.values), "\(ctx): writing coordinate '\(axis.name)'")
         }
-        return DatasetWriter(path: path, ncid: ncid, dataVarIDs: dataIDs, sampleShapes: shapes, diagIDs: diag, sampleCount: 0)
+        return DatasetWriter(
+          path: path, ncid: ncid, dataVarIDs: dataIDs, sampleShapes: shapes, diagIDs: diag, sampleCount: 0)
       } catch {
         _ = nc_close(ncid)
         throw error
@@ -172,10 +179,12 @@ public final class DatasetWriter {
     let extra = Set(fields.keys).subtracting(dataVarIDs.keys)
     guard missing.isEmpty, extra.isEmpty else {
       throw DatasetError.invalidArgument(
-        "\(path): sample \(index) must give exactly the variables \(dataVarIDs.keys.sorted()); missing \(missing.sorted()), unknown \(extra.sorted())")
+        "\(path): sample \(index) must give exactly the variables \(dataVarIDs.keys.sorted()); missing \(missing.sorted()), unknown \(extra.sorted())"
+      )
     }
     for (name, array) in fields where array.shape != sampleShapes[name]! {
-      throw DatasetError.invalidArgument("\(path): variable '\(name)' expects per-sample shape \(sampleShapes[name]!), got \(array.shape)")
+      throw DatasetError.invalidArgument(
+        "\(path): variable '\(name)' expects per-sample shape \(sampleShapes[name]!), got \(array.shape)")
     }
     try NetCDF.serialized {
       for (name, array) in fields.sorted(by: { $0.key < $1.key }) {
@@ -183,7 +192,9 @@ public final class DatasetWriter {
         let start = [index] + [Int](repeating: 0, count: shape.count)
         let count = [1] + shape
         try array.withUnsafeBufferPointer { p in
-          try NetCDF.check(nc_put_vara_float(ncid, dataVarIDs[name]!, start, count, p.baseAddress), "writing sample \(index) of '\(name)' to \(path)")
+          try NetCDF.check(
+            nc_put_vara_float(ncid, dataVarIDs[name]!, start, count, p.baseAddress),
+            "writing sample \(index) of '\(name)' to \(path)")
         }
       }
       var seed = diagnostics.seed
@@ -192,10 +203,18 @@ public final class DatasetWriter {
       var secs = diagnostics.solveSeconds
       var s = index
       var one = 1
-      try NetCDF.check(nc_put_vara_ulonglong(ncid, diagIDs[DiagnosticVariables.seed]!, &s, &one, &seed), "writing seed of sample \(index)")
-      try NetCDF.check(nc_put_vara_int(ncid, diagIDs[DiagnosticVariables.iterations]!, &s, &one, &its), "writing iterations of sample \(index)")
-      try NetCDF.check(nc_put_vara_double(ncid, diagIDs[DiagnosticVariables.residual]!, &s, &one, &res), "writing residual of sample \(index)")
-      try NetCDF.check(nc_put_vara_double(ncid, diagIDs[DiagnosticVariables.seconds]!, &s, &one, &secs), "writing solve time of sample \(index)")
+      try NetCDF.check(
+        nc_put_vara_ulonglong(ncid, diagIDs[DiagnosticVariables.seed]!, &s, &one, &seed),
+        "writing seed of sample \(index)")
+      try NetCDF.check(
+        nc_put_vara_int(ncid, diagIDs[DiagnosticVariables.iterations]!, &s, &one, &its),
+        "writing iterations of sample \(index)")
+      try NetCDF.check(
+        nc_put_vara_double(ncid, diagIDs[DiagnosticVariables.residual]!, &s, &one, &res),
+        "writing residual of sample \(index)")
+      try NetCDF.check(
+        nc_put_vara_double(ncid, diagIDs[DiagnosticVariables.seconds]!, &s, &one, &secs),
+        "writing solve time of sample \(index)")
     }
     sampleCount = max(sampleCount, index + 1)
   }

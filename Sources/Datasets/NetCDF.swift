@@ -29,7 +29,8 @@ public enum DatasetError: Error, CustomStringConvertible, LocalizedError, Equata
       if let v = variable { return "\(file): variable '\(v)' has no '\(attribute)' attribute" }
       return "\(file): global attribute '\(attribute)' is missing"
     case .missingRole(let file, let role):
-      return "\(file): no variable has pdekit_role = \"\(role)\"; a PDEKit dataset needs at least one input and one target variable"
+      return
+        "\(file): no variable has pdekit_role = \"\(role)\"; a PDEKit dataset needs at least one input and one target variable"
     case .schema(let file, let message): return "\(file): \(message)"
     case .invalidArgument(let s): return s
     }
@@ -78,7 +79,9 @@ public enum NetCDF {
 
   static func putText(_ ncid: Int32, _ varid: Int32, _ name: String, _ value: String, _ ctx: String) throws {
     let bytes = Array(value.utf8)
-    try check(nc_put_att_text(ncid, varid, name, bytes.count, bytes.map { CChar(bitPattern: $0) }), "writing attribute '\(name)' of \(ctx)")
+    try check(
+      nc_put_att_text(ncid, varid, name, bytes.count, bytes.map { CChar(bitPattern: $0) }),
+      "writing attribute '\(name)' of \(ctx)")
   }
 
   static func putDouble(_ ncid: Int32, _ varid: Int32, _ name: String, _ value: Double, _ ctx: String) throws {

@@ -54,9 +54,11 @@ public enum BLAS {
     x: UnsafePointer<T>, beta: T, y: UnsafeMutablePointer<T>
   ) {
     if T.self == Float.self {
-      cblas_sgemv(CblasRowMajor, trans.cblas, i32(m), i32(n), Float(alpha), asF(a), i32(lda), asF(x), 1, Float(beta), asF(y), 1)
+      cblas_sgemv(
+        CblasRowMajor, trans.cblas, i32(m), i32(n), Float(alpha), asF(a), i32(lda), asF(x), 1, Float(beta), asF(y), 1)
     } else {
-      cblas_dgemv(CblasRowMajor, trans.cblas, i32(m), i32(n), Double(alpha), asD(a), i32(lda), asD(x), 1, Double(beta), asD(y), 1)
+      cblas_dgemv(
+        CblasRowMajor, trans.cblas, i32(m), i32(n), Double(alpha), asD(a), i32(lda), asD(x), 1, Double(beta), asD(y), 1)
     }
   }
 
@@ -93,7 +95,9 @@ public enum BLAS {
   @inlinable
   public static func scal<T: RealScalar>(_ alpha: T, _ x: UnsafeMutableBufferPointer<T>) {
     guard let xp = x.baseAddress else { return }
-    if T.self == Float.self { cblas_sscal(i32(x.count), Float(alpha), asF(xp), 1) } else {
+    if T.self == Float.self {
+      cblas_sscal(i32(x.count), Float(alpha), asF(xp), 1)
+    } else {
       cblas_dscal(i32(x.count), Double(alpha), asD(xp), 1)
     }
   }

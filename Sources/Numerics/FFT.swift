@@ -152,7 +152,8 @@ public enum FFT {
     let (batch, cdims) = try split(spectrum.shape, rank: rank, what: "irfft")
     guard cdims[rank - 1] == lastAxisSize / 2 + 1 else {
       throw NumericsError.shapeMismatch(
-        "irfft: last axis holds \(cdims[rank - 1]) coefficients, but a real length of \(lastAxisSize) needs \(lastAxisSize / 2 + 1)")
+        "irfft: last axis holds \(cdims[rank - 1]) coefficients, but a real length of \(lastAxisSize) needs \(lastAxisSize / 2 + 1)"
+      )
     }
     var dims = cdims
     dims[rank - 1] = lastAxisSize

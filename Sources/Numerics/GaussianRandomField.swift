@@ -11,6 +11,8 @@
 // exactly as the rfft of real white noise divided by √(N^d). Setting `zeroMean` drops k = 0 (as
 // the FNO Burgers and Navier–Stokes scripts do).
 
+import Foundation
+
 /// A sampler of periodic Gaussian random fields with covariance σ²(−Δ + τ²I)^(−α).
 ///
 /// ```
@@ -104,5 +106,3 @@ public struct GaussianRandomField: Sendable {
     return try! FFT.irfft(spectrum, lastAxisSize: shape.last!, rank: shape.count, norm: .forward)
   }
 }
-
-import Foundation

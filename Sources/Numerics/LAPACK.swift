@@ -113,9 +113,13 @@ extension NDArray where Element: RealScalar {
       try w.withUnsafeMutableBufferPointer { wp in
         let info =
           Element.self == Float.self
-          ? LAPACKE_ssyevd(LAPACK_ROW_MAJOR, ch("V"), ch("U"), i32(n), asF(ap.baseAddress!), i32(n), asF(wp.baseAddress!))
-          : LAPACKE_dsyevd(LAPACK_ROW_MAJOR, ch("V"), ch("U"), i32(n), asD(ap.baseAddress!), i32(n), asD(wp.baseAddress!))
-        try check(info, "syevd") { i in "the algorithm failed to converge (\(i) off-diagonal elements did not reach zero)" }
+          ? LAPACKE_ssyevd(
+            LAPACK_ROW_MAJOR, ch("V"), ch("U"), i32(n), asF(ap.baseAddress!), i32(n), asF(wp.baseAddress!))
+          : LAPACKE_dsyevd(
+            LAPACK_ROW_MAJOR, ch("V"), ch("U"), i32(n), asD(ap.baseAddress!), i32(n), asD(wp.baseAddress!))
+        try check(info, "syevd") { i in
+          "the algorithm failed to converge (\(i) off-diagonal elements did not reach zero)"
+        }
       }
     }
     return (w, a)
@@ -149,7 +153,9 @@ extension NDArray where Element: RealScalar {
               asD(&ar), asD(&ai), asD(&be), asD(&vl), 1, asD(vp.baseAddress!), i32(n))
           }
           try check(info, "ggev") { i in
-            i <= n ? "the QZ iteration failed; no eigenvectors computed (info = \(i))" : "error in the back-transformation (info = \(i))"
+            i <= n
+              ? "the QZ iteration failed; no eigenvectors computed (info = \(i))"
+              : "error in the back-transformation (info = \(i))"
           }
         }
       }
@@ -186,7 +192,8 @@ extension NDArray where Element: RealScalar {
         Element.self == Float.self
         ? LAPACKE_spotrf(LAPACK_ROW_MAJOR, ch("L"), i32(n), asF(p.baseAddress!), i32(n))
         : LAPACKE_dpotrf(LAPACK_ROW_MAJOR, ch("L"), i32(n), asD(p.baseAddress!), i32(n))
-      try check(info, "potrf") { i in "the leading minor of order \(i) is not positive definite: the matrix is not SPD" }
+      try check(info, "potrf") { i in "the leading minor of order \(i) is not positive definite: the matrix is not SPD"
+      }
       for i in 0..<n { for j in (i + 1)..<Swift.max(i + 1, n) { p[i * n + j] = 0 } }
     }
     return l
@@ -236,8 +243,10 @@ extension NDArray where Element: RealScalar {
       try x.withUnsafeMutableBufferPointer { xp in
         let info =
           Element.self == Float.self
-          ? LAPACKE_sgesv(LAPACK_ROW_MAJOR, i32(n), i32(nrhs), asF(ap.baseAddress!), i32(n), &piv, asF(xp.baseAddress!), i32(nrhs))
-          : LAPACKE_dgesv(LAPACK_ROW_MAJOR, i32(n), i32(nrhs), asD(ap.baseAddress!), i32(n), &piv, asD(xp.baseAddress!), i32(nrhs))
+          ? LAPACKE_sgesv(
+            LAPACK_ROW_MAJOR, i32(n), i32(nrhs), asF(ap.baseAddress!), i32(n), &piv, asF(xp.baseAddress!), i32(nrhs))
+          : LAPACKE_dgesv(
+            LAPACK_ROW_MAJOR, i32(n), i32(nrhs), asD(ap.baseAddress!), i32(n), &piv, asD(xp.baseAddress!), i32(nrhs))
         try check(info, "gesv") { i in "U(\(i),\(i)) is exactly zero: the matrix is singular" }
       }
     }

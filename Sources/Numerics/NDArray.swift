@@ -164,7 +164,9 @@ public struct NDArray<Element: BitwiseCopyable & Sendable>: Sendable {
 
   /// O(1) view of a contiguous range of the first axis.
   public func samples(_ range: Range<Int>) -> NDArray {
-    precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0], "range \(range) out of bounds for shape \(shape)")
+    precondition(
+      rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
+      "range \(range) out of bounds for shape \(shape)")
     let n = shape.dropFirst().reduce(1, *)
     var s = shape
     s[0] = range.count

@@ -5,9 +5,9 @@
 // same numbers whichever thread computes it and in whatever order, which is what makes datasets
 // reproducible under `--threads`. Normals use the Box–Muller transform in Double precision.
 
-/// The Philox4x32 block function with 10 rounds: 128-bit counter, 64-bit key → 128 random bits.
+/// The Philox4x32-10 block function (10 rounds): 128-bit counter, 64-bit key → 128 random bits.
 @inlinable
-public func philox4x32_10(counter: (UInt32, UInt32, UInt32, UInt32), key: (UInt32, UInt32)) -> (
+public func philox4x32(counter: (UInt32, UInt32, UInt32, UInt32), key: (UInt32, UInt32)) -> (
   UInt32, UInt32, UInt32, UInt32
 ) {
   var (c0, c1, c2, c3) = counter
@@ -55,7 +55,7 @@ public struct PhiloxRandom: RandomNumberGenerator, Sendable {
   }
 
   @inlinable mutating func refill() {
-    buffer = philox4x32_10(
+    buffer = philox4x32(
       counter: (
         UInt32(truncatingIfNeeded: block), UInt32(truncatingIfNeeded: block >> 32),
         UInt32(truncatingIfNeeded: stream), UInt32(truncatingIfNeeded: stream >> 32)
@@ -118,3 +118,14 @@ public struct PhiloxRandom: RandomNumberGenerator, Sendable {
   @usableFromInline @inline(__always) func _sin(_ x: Double) -> Double { Foundation.sin(x) }
   @usableFromInline @inline(__always) func _cos(_ x: Double) -> Double { Foundation.cos(x) }
 #endif
+
+extension NDArray where Element: RealScalar {
+  /// An array of independent standard normals drawn from stream `stream` of `seed`
+  /// (reproducible whatever thread calls it).
+  public static func randomNormal(_ shape: [Int], seed: UInt64, stream: UInt64 = 0) -> NDArray {
+    var rng = PhiloxRandom(seed: seed, stream: stream)
+    var a = NDArray.zeros(shape)
+    a.withUnsafeMutableBufferPointer { rng.fillGaussian($0) }
+    return a
+  }
+}

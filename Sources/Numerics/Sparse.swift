@@ -1,3 +1,4 @@
+import CSuiteSparse
 // Sparse matrices: COO assembly, compressed sparse row (CSR) and column (CSC) storage, SpMV.
 // Storage follows Saad, "Iterative Methods for Sparse Linear Systems", 2nd ed., SIAM 2003, §3.4.
 // Indices are 0-based Int32 (as scipy's default and CHOLMOD's `int` interface), which caps a
@@ -27,7 +28,9 @@ public struct COOMatrix<T: RealScalar>: Sendable {
 
   /// An empty rows×columns matrix; `reserve` triplets are preallocated.
   public init(rows: Int, columns: Int, reserve: Int = 0) {
-    precondition(rows >= 0 && columns >= 0 && rows <= Int(Int32.max) && columns <= Int(Int32.max), "bad dimensions \(rows)×\(columns)")
+    precondition(
+      rows >= 0 && columns >= 0 && rows <= Int(Int32.max) && columns <= Int(Int32.max),
+      "bad dimensions \(rows)×\(columns)")
     self.rows = rows
     self.columns = columns
     rowIndices.reserveCapacity(reserve)
@@ -41,7 +44,8 @@ public struct COOMatrix<T: RealScalar>: Sendable {
   /// Adds `value` at (`row`, `column`). Traps on an out-of-range index (a programming error).
   @inlinable
   public mutating func append(_ row: Int, _ column: Int, _ value: T) {
-    precondition(row >= 0 && row < rows && column >= 0 && column < columns, "entry (\(row), \(column)) outside \(rows)×\(columns)")
+    precondition(
+      row >= 0 && row < rows && column >= 0 && column < columns, "entry (\(row), \(column)) outside \(rows)×\(columns)")
     _append(Int32(truncatingIfNeeded: row), Int32(truncatingIfNeeded: column), value)
   }
 
@@ -60,7 +64,8 @@ public struct COOMatrix<T: RealScalar>: Sendable {
   /// Converts to CSC (duplicates summed, row indices sorted within each column).
   public func csc() throws -> CSCMatrix<T> {
     let t = try CSRMatrix.fromTriplets(rows: columns, columns: rows, columnIndices, rowIndices, values)
-    return CSCMatrix(rows: rows, columns: columns, columnPointers: t.rowPointers, rowIndices: t.columnIndices, values: t.values)
+    return CSCMatrix(
+      rows: rows, columns: columns, columnPointers: t.rowPointers, rowIndices: t.columnIndices, values: t.values)
   }
 }
 
@@ -84,7 +89,8 @@ public struct CSRMatrix<T: RealScalar>: Sendable {
       Int(rowPointers[rows]) == values.count, columnIndices.count == values.count
     else {
       throw NumericsError.shapeMismatch(
-        "CSR arrays inconsistent: \(rows) rows need \(rows + 1) row pointers starting at 0 and ending at nnz = \(values.count)")
+        "CSR arrays inconsistent: \(rows) rows need \(rows + 1) row pointers starting at 0 and ending at nnz = \(values.count)"
+      )
     }
     for i in 0..<rows where rowPointers[i] > rowPointers[i + 1] {
       throw NumericsError.invalidArgument("CSR row pointers decrease at row \(i)")
@@ -164,7 +170,8 @@ public struct CSRMatrix<T: RealScalar>: Sendable {
   /// y ← A·x (single thread, no allocation).
   @inlinable
   public func multiply(_ x: UnsafeBufferPointer<T>, into y: UnsafeMutableBufferPointer<T>) {
-    precondition(x.count == columns && y.count == rows, "SpMV: A is \(rows)×\(columns), x has \(x.count), y has \(y.count)")
+    precondition(
+      x.count == columns && y.count == rows, "SpMV: A is \(rows)×\(columns), x has \(x.count), y has \(y.count)")
     rowPointers.withUnsafeBufferPointer { rp in
       columnIndices.withUnsafeBufferPointer { ci in
         values.withUnsafeBufferPointer { v in
@@ -193,14 +200,18 @@ public struct CSRMatrix<T: RealScalar>: Sendable {
 
   /// y ← A·x over `threads` contiguous row blocks of about equal nonzero count, run in parallel.
   /// With `threads == 1` this is `multiply(_:into:)`.
+  @inlinable
   public func multiply(_ x: UnsafeBufferPointer<T>, into y: UnsafeMutableBufferPointer<T>, threads: Int) {
     guard threads > 1, rows > 1 else { return multiply(x, into: y) }
-    precondition(x.count == columns && y.count == rows, "SpMV: A is \(rows)×\(columns), x has \(x.count), y has \(y.count)")
+    precondition(
+      x.count == columns && y.count == rows, "SpMV: A is \(rows)×\(columns), x has \(x.count), y has \(y.count)")
     let blocks = rowBlocks(threads)
     rowPointers.withUnsafeBufferPointer { rp in
       columnIndices.withUnsafeBufferPointer { ci in
         values.withUnsafeBufferPointer { v in
-          let (rpp, cip, vp) = (SendablePointer(rp.baseAddress!), SendablePointer(ci.baseAddress!), SendablePointer(v.baseAddress!))
+          let (rpp, cip, vp) = (
+            SendablePointer(rp.baseAddress!), SendablePointer(ci.baseAddress!), SendablePointer(v.baseAddress!)
+          )
           let (xp, yp) = (SendablePointer(x.baseAddress!), SendableMutablePointer(y.baseAddress!))
           DispatchQueue.concurrentPerform(iterations: blocks.count) { b in
             Self.spmvRows(blocks[b], rpp.p, cip.p, vp.p, xp.p, yp.p)
@@ -211,6 +222,7 @@ public struct CSRMatrix<T: RealScalar>: Sendable {
   }
 
   /// Splits the rows into `parts` contiguous ranges of about equal nonzero count.
+  @inlinable
   public func rowBlocks(_ parts: Int) -> [Range<Int>] {
     let p = max(1, min(parts, rows))
     var out: [Range<Int>] = []
@@ -267,7 +279,8 @@ public struct CSRMatrix<T: RealScalar>: Sendable {
   /// The same matrix in CSC storage (the CSR arrays of the transpose).
   public func csc() -> CSCMatrix<T> {
     let t = transposed()
-    return CSCMatrix(rows: rows, columns: columns, columnPointers: t.rowPointers, rowIndices: t.columnIndices, values: t.values)
+    return CSCMatrix(
+      rows: rows, columns: columns, columnPointers: t.rowPointers, rowIndices: t.columnIndices, values: t.values)
   }
 
   /// Main diagonal (length min(rows, columns)); missing entries are 0.
@@ -336,12 +349,14 @@ public struct CSCMatrix<T: RealScalar>: Sendable {
     // The CSC arrays of A are the CSR arrays of Aᵀ; transposing that CSR gives A in CSR, whose
     // arrays are the CSC arrays of Aᵀ.
     let a = CSRMatrix(unchecked: columns, rows, columnPointers, rowIndices, values).transposed()
-    return CSCMatrix(rows: columns, columns: rows, columnPointers: a.rowPointers, rowIndices: a.columnIndices, values: a.values)
+    return CSCMatrix(
+      rows: columns, columns: rows, columnPointers: a.rowPointers, rowIndices: a.columnIndices, values: a.values)
   }
 
   /// y ← A·x (column-oriented scatter; single thread).
   public func multiply(_ x: UnsafeBufferPointer<T>, into y: UnsafeMutableBufferPointer<T>) {
-    precondition(x.count == columns && y.count == rows, "SpMV: A is \(rows)×\(columns), x has \(x.count), y has \(y.count)")
+    precondition(
+      x.count == columns && y.count == rows, "SpMV: A is \(rows)×\(columns), x has \(x.count), y has \(y.count)")
     for i in 0..<rows { y[i] = 0 }
     for j in 0..<columns {
       let xj = x[j]
@@ -360,8 +375,6 @@ public struct CSCMatrix<T: RealScalar>: Sendable {
 }
 
 // MARK: - SuiteSparse views
-
-import CSuiteSparse
 
 extension CSCMatrix where T == Double {
   /// Calls `body` with a `cholmod_sparse` header that points at this matrix's own arrays (no copy).
@@ -399,7 +412,8 @@ extension CSRMatrix where T == Double {
   /// Calls `body` with a `cholmod_sparse` view of Aᵀ that shares this matrix's arrays (no copy):
   /// CSR arrays of A are the CSC arrays of Aᵀ. For a symmetric A this *is* A, which is how a
   /// symmetric CSR matrix reaches CHOLMOD without copying.
-  public func withCholmodViewOfTranspose<R>(stype: Int32 = 0, _ body: (inout cholmod_sparse) throws -> R) rethrows -> R {
+  public func withCholmodViewOfTranspose<R>(stype: Int32 = 0, _ body: (inout cholmod_sparse) throws -> R) rethrows -> R
+  {
     try CSCMatrix(rows: columns, columns: rows, columnPointers: rowPointers, rowIndices: columnIndices, values: values)
       .withCholmodView(stype: stype, body)
   }

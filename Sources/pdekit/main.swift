@@ -37,6 +37,7 @@ struct Doctor: ParsableCommand {
     for (lib, version) in SelfCheck.libraryVersions().dropFirst() {
       print("  \(lib.padding(toLength: 12, withPad: " ", startingAt: 0)) \(version)")
     }
+    if let advice = SelfCheck.openBLASAdvice() { print("  note: \(advice)") }
     print("Self-check:")
     let dir = tmp.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory
     let results = SelfCheck.run(directory: dir)

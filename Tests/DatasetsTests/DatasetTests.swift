@@ -13,7 +13,8 @@ func temporaryDirectory() throws -> URL {
 func sampleSchema(ny: Int = 4, nx: Int = 5) -> DatasetSchema {
   DatasetSchema(
     title: "test", pde: "darcy", equation: "-div(a grad u) = f", boundaryConditions: "u = 0 on the boundary",
-    discretization: "5-point finite volumes", solver: "cholmod", rtol: 1e-10, configJSON: #"{"recipe":"darcy","seed":1}"#,
+    discretization: "5-point finite volumes", solver: "cholmod", rtol: 1e-10,
+    configJSON: #"{"recipe":"darcy","seed":1}"#,
     axes: [.cellCentred("y", count: ny), .cellCentred("x", count: nx)],
     variables: [
       DatasetVariable(name: "coefficient", role: .input, axes: ["y", "x"], longName: "permeability a", units: "1"),
@@ -36,13 +37,18 @@ struct DatasetTests {
       a.withUnsafeMutableBufferPointer { rng.fillGaussian($0) }
       let u = 0.5 * a
       written.append((a, u))
-      try w.append(["coefficient": a, "solution": u], diagnostics: SampleDiagnostics(seed: UInt64(100 + s), iterations: Int32(s), relativeResidual: 1e-9 * Double(s), solveSeconds: 0.25))
+      try w.append(
+        ["coefficient": a, "solution": u],
+        diagnostics: SampleDiagnostics(
+          seed: UInt64(100 + s), iterations: Int32(s), relativeResidual: 1e-9 * Double(s), solveSeconds: 0.25))
     }
     try w.close()
     // Resume: reopen and append a fourth sample.
     let w2 = try DatasetWriter.open(appendingTo: url)
     #expect(w2.sampleCount == 3)
-    try w2.append(["coefficient": written[0].0, "solution": written[0].1], diagnostics: SampleDiagnostics(seed: 103, iterations: 7, relativeResidual: 0, solveSeconds: 1))
+    try w2.append(
+      ["coefficient": written[0].0, "solution": written[0].1],
+      diagnostics: SampleDiagnostics(seed: 103, iterations: 7, relativeResidual: 0, solveSeconds: 1))
     try w2.close()
 
     let r = try DatasetReader(url: url)
@@ -151,9 +157,55 @@ struct DatasetTests {
     let w = try DatasetWriter.create(at: url, schema: sampleSchema())
     let diag = SampleDiagnostics(seed: 0, iterations: 0, relativeResidual: 0, solveSeconds: 0)
     #expect(throws: DatasetError.self) { try w.append(["coefficient": .zeros([4, 5])], diagnostics: diag) }
-    #expect(throws: DatasetError.self) { try w.append(["coefficient": .zeros([5, 4]), "solution": .zeros([4, 5])], diagnostics: diag) }
+    #expect(throws: DatasetError.self) {
+      try w.append(["coefficient": .zeros([5, 4]), "solution": .zeros([4, 5])], diagnostics: diag)
+    }
     // Existing file is not clobbered by default.
     #expect(throws: DatasetError.self) { try DatasetWriter.create(at: url, schema: sampleSchema()) }
     try w.close()
+  }
+}
+
+@Suite("Interoperability")
+struct InteropTests {
+  @Test("ncdump reads the file without complaint and shows the CF schema")
+  func ncdump() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let url = dir.appendingPathComponent("interop.nc")
+    let w = try DatasetWriter.create(at: url, schema: sampleSchema())
+    for s in 0..<2 {
+      try w.append(
+        [
+          "coefficient": NDArray(shape: [4, 5], repeating: Float(s)), "solution": NDArray(shape: [4, 5], repeating: 1),
+        ],
+        diagnostics: SampleDiagnostics(seed: UInt64(s), iterations: 3, relativeResidual: 1e-11, solveSeconds: 0.1))
+    }
+    try w.close()
+    if let keep = ProcessInfo.processInfo.environment["PDEKIT_KEEP_TEST_FILES"] {
+      try? FileManager.default.copyItem(at: url, to: URL(fileURLWithPath: keep).appendingPathComponent("interop.nc"))
+    }
+    // netcdf-bin is one of the packages README.md installs; the test needs its ncdump.
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/ncdump")
+    p.arguments = ["-h", "-s", url.path]
+    let out = Pipe()
+    let err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0)
+    #expect(errText.isEmpty, "ncdump wrote to stderr: \(errText)")
+    for needle in [
+      "sample = UNLIMITED ; // (2 currently)", "float coefficient(sample, y, x) ;",
+      "coefficient:pdekit_role = \"input\" ;",
+      "solution:_ChunkSizes = 1, 4, 5 ;", "solution:_DeflateLevel = 1 ;", ":Conventions = \"CF-1.10\" ;",
+      "double x(x) ;", "x:units = \"1\" ;", "uint64 sample_seed(sample) ;", ":_Format = \"netCDF-4\" ;",
+    ] {
+      #expect(text.contains(needle), "ncdump -h output lacks \(needle)")
+    }
   }
 }

@@ -9,11 +9,11 @@ struct FFTTests {
   @Test("rfft matches the naive DFT (odd/even, 1D/2D/3D)", arguments: shapes)
   func rfftMatchesNaive(dims: [Int]) throws {
     let x = randomArray(dims, seed: 11)
-    let X = try FFT.rfft(x, rank: dims.count)
+    let spectrum = try FFT.rfft(x, rank: dims.count)
     let full = naiveDFT(x.scalars.map { Complex($0) }, dims: dims)
     let half = dims.last! / 2 + 1
-    #expect(X.shape == Array(dims.dropLast()) + [half])
-    let xs = X.scalars
+    #expect(spectrum.shape == Array(dims.dropLast()) + [half])
+    let xs = spectrum.scalars
     for lin in 0..<xs.count {
       let outer = lin / half
       let k = lin % half
@@ -43,10 +43,12 @@ struct FFTTests {
     for norm in [FFTNormalization.backward, .forward, .ortho] {
       for dims in [[9], [6, 10], [3, 5, 8]] {
         let x = randomArray([4] + dims, seed: 5)
-        let back = try FFT.irfft(try FFT.rfft(x, rank: dims.count, norm: norm), lastAxisSize: dims.last!, rank: dims.count, norm: norm)
+        let back = try FFT.irfft(
+          try FFT.rfft(x, rank: dims.count, norm: norm), lastAxisSize: dims.last!, rank: dims.count, norm: norm)
         #expect(back.maxAbsDifference(x) < 1e-12)
         let xf = x.converted(to: Float.self)
-        let backF = try FFT.irfft(try FFT.rfft(xf, rank: dims.count, norm: norm), lastAxisSize: dims.last!, rank: dims.count, norm: norm)
+        let backF = try FFT.irfft(
+          try FFT.rfft(xf, rank: dims.count, norm: norm), lastAxisSize: dims.last!, rank: dims.count, norm: norm)
         #expect(backF.maxAbsDifference(xf) < 1e-5)
       }
     }
@@ -61,21 +63,21 @@ struct FFTTests {
     #expect(spectrum.scalars == copy)
   }
 
-  @Test("Parseval: sum |x|² = sum |X|² / N (complex and real transforms)")
+  @Test("Parseval: sum |x|² = sum |spectrum|² / N (complex and real transforms)")
   func parseval() throws {
     let dims = [12, 10]
     let x = randomArray(dims, seed: 21)
     let energy = x.scalars.reduce(0) { $0 + $1 * $1 }
-    let X = try FFT.fft(x.map { Complex($0) }, rank: 2)
-    let spectral = X.scalars.reduce(0) { $0 + $1.lengthSquared } / Double(x.count)
+    let spectrum = try FFT.fft(x.map { Complex($0) }, rank: 2)
+    let spectral = spectrum.scalars.reduce(0) { $0 + $1.lengthSquared } / Double(x.count)
     #expect(abs(energy - spectral) < 1e-10 * energy)
     // Half spectrum: interior columns count twice.
-    let R = try FFT.rfft(x, rank: 2, norm: .ortho)
+    let half = try FFT.rfft(x, rank: 2, norm: .ortho)
     var s = 0.0
     for i in 0..<dims[0] {
       for k in 0...(dims[1] / 2) {
         let w = (k == 0 || k == dims[1] / 2) ? 1.0 : 2.0
-        s += w * R[i, k].lengthSquared
+        s += w * half[i, k].lengthSquared
       }
     }
     #expect(abs(energy - s) < 1e-10 * energy)

@@ -7,7 +7,13 @@ struct LinearAlgebraTests {
   func naiveMatmul(_ a: NDArray<Double>, _ b: NDArray<Double>) -> NDArray<Double> {
     let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
     var c = NDArray<Double>.zeros([m, n])
-    for i in 0..<m { for j in 0..<n { var s = 0.0; for p in 0..<k { s += a[i, p] * b[p, j] }; c[i, j] = s } }
+    for i in 0..<m {
+      for j in 0..<n {
+        var s = 0.0
+        for p in 0..<k { s += a[i, p] * b[p, j] }
+        c[i, j] = s
+      }
+    }
     return c
   }
 
@@ -35,7 +41,8 @@ struct LinearAlgebraTests {
     a[sample: 0].withUnsafeBufferPointer { ap in
       x.withUnsafeBufferPointer { xp in
         y.withUnsafeMutableBufferPointer { yp in
-          BLAS.gemv(.none, m: 4, n: 6, alpha: 1, a: ap.baseAddress!, lda: 6, x: xp.baseAddress!, beta: 0, y: yp.baseAddress!)
+          BLAS.gemv(
+            .none, m: 4, n: 6, alpha: 1, a: ap.baseAddress!, lda: 6, x: xp.baseAddress!, beta: 0, y: yp.baseAddress!)
         }
       }
     }

@@ -16,7 +16,7 @@ struct RandomTests {
       ),
     ]
     for (ctr, key, expected) in cases {
-      let r = philox4x32_10(counter: ctr, key: key)
+      let r = philox4x32(counter: ctr, key: key)
       #expect(r.0 == expected.0 && r.1 == expected.1 && r.2 == expected.2 && r.3 == expected.3)
     }
   }

@@ -76,9 +76,15 @@ struct SparseTests {
 
   @Test("inconsistent CSR arrays are rejected with a message")
   func invalidCSR() {
-    #expect(throws: NumericsError.self) { try CSRMatrix<Double>(rows: 2, columns: 2, rowPointers: [0, 1], columnIndices: [0], values: [1]) }
-    #expect(throws: NumericsError.self) { try CSRMatrix<Double>(rows: 1, columns: 2, rowPointers: [0, 1], columnIndices: [2], values: [1]) }
-    #expect(throws: NumericsError.self) { try CSRMatrix<Double>(rows: 2, columns: 2, rowPointers: [0, 2, 1], columnIndices: [0, 1], values: [1, 2]) }
+    #expect(throws: NumericsError.self) {
+      try CSRMatrix<Double>(rows: 2, columns: 2, rowPointers: [0, 1], columnIndices: [0], values: [1])
+    }
+    #expect(throws: NumericsError.self) {
+      try CSRMatrix<Double>(rows: 1, columns: 2, rowPointers: [0, 1], columnIndices: [2], values: [1])
+    }
+    #expect(throws: NumericsError.self) {
+      try CSRMatrix<Double>(rows: 2, columns: 2, rowPointers: [0, 2, 1], columnIndices: [0, 1], values: [1, 2])
+    }
   }
 }
 

@@ -1,12 +1,8 @@
+import Foundation
 import Numerics
 
 /// Random Double array with a fixed seed (tests are deterministic).
-func randomArray(_ shape: [Int], seed: UInt64) -> NDArray<Double> {
-  var rng = PhiloxRandom(seed: seed)
-  var a = NDArray<Double>.zeros(shape)
-  a.withUnsafeMutableBufferPointer { rng.fillGaussian($0) }
-  return a
-}
+func randomArray(_ shape: [Int], seed: UInt64) -> NDArray<Double> { .randomNormal(shape, seed: seed) }
 
 /// Naive multi-dimensional DFT over the trailing `dims.count` axes of one transform (sign −1
 /// forward, +1 inverse; unnormalized), evaluated directly in O(N²).
@@ -37,5 +33,3 @@ func naiveDFT(_ x: [Complex<Double>], dims: [Int], inverse: Bool = false) -> [Co
   }
   return out
 }
-
-import Foundation
