@@ -6,15 +6,15 @@ extension DatasetReader {
   /// min/max/mean, diagnostics summary and the generation config (what `pdekit info` prints).
   public func summary() throws -> String {
     var out: [String] = []
-    out.append("file:        \(path)")
-    out.append("pde:         \(attributes["pde"] ?? "?")  (\(attributes["equation"] ?? ""))")
-    if let t = attributes["title"] { out.append("title:       \(t)") }
+    out.append("file:                \(path)")
+    out.append("pde:                 \(attributes["pde"] ?? "?")  (\(attributes["equation"] ?? ""))")
+    if let t = attributes["title"] { out.append("title:               \(t)") }
     for key in ["boundary_conditions", "discretization", "solver", "rtol", "generator"] {
-      if let v = attributes[key] { out.append("\(key.padding(toLength: 12, withPad: " ", startingAt: 0)) \(v)") }
+      if let v = attributes[key] { out.append("\((key + ":").padding(toLength: 21, withPad: " ", startingAt: 0))\(v)") }
     }
-    out.append("samples:     \(sampleCount)")
+    out.append("samples:             \(sampleCount)")
     out.append(
-      "dimensions:  sample = \(sampleCount) (unlimited), "
+      "dimensions:          sample = \(sampleCount) (unlimited), "
         + axes.map { "\($0.name) = \($0.values.count)" }.joined(separator: ", "))
     for role in VariableRole.allCases {
       out.append("\(role.rawValue)s:")
@@ -35,10 +35,11 @@ extension DatasetReader {
       let secs = d.map(\.solveSeconds)
       out.append(
         String(
-          format: "solver:      iterations mean %.1f (max %.0f); relative residual max %.2e; solve time total %.3f s",
+          format:
+            "solver stats:        iterations mean %.1f (max %.0f); relative residual max %.2e; solve time total %.3f s",
           its.reduce(0, +) / Double(d.count), its.max() ?? 0, res.max() ?? 0, secs.reduce(0, +)))
     }
-    out.append("config:      \(config)")
+    out.append("config:              \(config)")
     return out.joined(separator: "\n")
   }
 }

@@ -11,10 +11,11 @@ struct PDEKitCommand: ParsableCommand {
     commandName: "pdekit",
     abstract: "Sparse PDE solvers, NetCDF training data and neural operators.",
     discussion: """
-      PDEKit generates PDE datasets with classical sparse solvers (SuiteSparse, preconditioned
+      PDEKit generates PDE datasets with classical sparse solvers (SuiteSparse, preconditioned \
       Krylov methods), writes them as CF-compliant NetCDF-4 files, and trains neural operators on them.
 
-      Start with `pdekit doctor` to check the system libraries, and `pdekit info FILE.nc` to inspect a dataset.
+      Start with `pdekit doctor` to check the system libraries, and `pdekit info FILE.nc` to \
+      inspect a dataset.
       """,
     version: PDEKitVersion.version,
     subcommands: [Doctor.self, Info.self])
@@ -24,8 +25,8 @@ struct Doctor: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Print library versions and run a self-check of FFTW, OpenBLAS, CHOLMOD and netCDF.",
     discussion: """
-      Each check does a small real computation (an FFT round trip, a gemm against a naive loop, a
-      CHOLMOD solve of a 2D Laplacian, a netCDF-4 write and read back in a temporary folder) and
+      Each check does a small real computation (an FFT round trip, a gemm against a naive loop, a \
+      CHOLMOD solve of a 2D Laplacian, a netCDF-4 write and read back in a temporary folder) and \
       reports ok or FAILED with the reason. The exit status is non-zero if any check fails.
       """)
 
@@ -57,8 +58,8 @@ struct Info: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Describe a PDEKit NetCDF dataset.",
     discussion: """
-      Prints the PDE, dimensions, input and target variables (found by their pdekit_role
-      attribute) with min/max/mean, per-sample solver diagnostics and the generation config.
+      Prints the PDE, dimensions, input and target variables (found by their pdekit_role \
+      attribute) with min/max/mean, per-sample solver diagnostics and the generation config. \
       Variables are read in blocks, so files larger than memory are fine.
       """)
 
@@ -76,7 +77,15 @@ struct Info: ParsableCommand {
       let reader = try DatasetReader(url: URL(fileURLWithPath: file))
       print(try reader.summary())
     } catch let e as DatasetError {
-      throw ValidationError("\(e.description)")
+      throw CLIError(
+        "\(e.description)\n(`pdekit info` reads NetCDF-4 datasets written by PDEKit; check the path and the file's origin.)"
+      )
     }
   }
+}
+
+/// A user-facing error: printed as "Error: <message>" with exit status 1, without the usage text.
+struct CLIError: Error, CustomStringConvertible {
+  let description: String
+  init(_ message: String) { description = message }
 }
