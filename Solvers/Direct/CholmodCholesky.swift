@@ -11,33 +11,13 @@ import CSuiteSparse
 import Foundation
 import Numerics
 
-/// Errors from the direct solvers.
-public enum DirectSolverError: Error, CustomStringConvertible, LocalizedError, Equatable {
-  /// The matrix is not (numerically) positive definite; `column` is where the factorization stopped.
-  case notPositiveDefinite(column: Int)
-  /// CHOLMOD reported an error (out of memory, invalid input, ...).
-  case cholmod(status: Int32, context: String)
-  /// Dimensions or pattern do not match the analyzed matrix.
-  case invalidArgument(String)
-
-  public var description: String {
-    switch self {
-    case .notPositiveDefinite(let c):
-      return
-        "CHOLMOD: the matrix is not positive definite (factorization failed at column \(c)); use an LU or Krylov solver for indefinite systems"
-    case .cholmod(let s, let c): return "CHOLMOD error \(s) while \(c)"
-    case .invalidArgument(let s): return s
-    }
-  }
-  public var errorDescription: String? { description }
-}
-
 /// A reusable sparse Cholesky factorization of a symmetric positive definite matrix (CHOLMOD).
 ///
 /// ```
 /// let chol = try CholmodCholesky(a)           // analyze + factorize (a: symmetric CSRMatrix<Double>)
 /// let x = try chol.solve(b)                  // b: [Double]
 /// try chol.refactor(values: a2.values)       // same pattern, new values: numeric step only
+/// let xs = try chol.solve(columns: [b1, b2]) // several right-hand sides in one CHOLMOD call
 /// ```
 ///
 /// Not thread-safe: use one instance per thread.
@@ -48,13 +28,25 @@ public final class CholmodCholesky {
   var matrix: CSRMatrix<Double>
   let common: UnsafeMutablePointer<cholmod_common>
   var factor: UnsafeMutablePointer<cholmod_factor>?
+  /// The error of the last numeric factorization, rethrown by `solve` (never solve with a failed factor).
+  var factorError: DirectSolverError? = .invalidArgument("CHOLMOD: no numeric factorization yet")
   /// Seconds spent in the symbolic analysis (done once).
   public private(set) var analyzeSeconds = 0.0
   /// Seconds spent in the last numeric factorization.
   public private(set) var factorSeconds = 0.0
 
   /// Analyzes and factorizes `matrix`, which must be square and symmetric (upper triangle used).
-  public init(_ matrix: CSRMatrix<Double>) throws {
+  ///
+  /// - Throws: `DirectSolverError.invalidArgument` if `matrix` is not square,
+  ///   `.notPositiveDefinite(column:)` if a pivot is zero or negative (singular or indefinite),
+  ///   `.cholmod` for a CHOLMOD failure (out of memory, ...).
+  public convenience init(_ matrix: CSRMatrix<Double>) throws {
+    try self.init(analyzing: matrix)
+    try refactor(values: matrix.values)
+  }
+
+  /// Symbolic analysis only; `refactor(values:)` must follow before `solve`.
+  init(analyzing matrix: CSRMatrix<Double>) throws {
     guard matrix.rows == matrix.columns else {
       throw DirectSolverError.invalidArgument("Cholesky needs a square matrix, got \(matrix.rows)×\(matrix.columns)")
     }
@@ -65,16 +57,13 @@ public final class CholmodCholesky {
     // Always supernodal LL': it is fast on 2D/3D PDE matrices and, unlike the simplicial LDL'
     // path CHOLMOD picks for small matrices, it stops and reports an indefinite matrix.
     common.pointee.supernodal = Int32(CHOLMOD_SUPERNODAL)
-    let t0 = Date()
+    let t0 = directSolverClock()
     factor = matrix.withCholmodViewOfTranspose(stype: 1) { a in cholmod_analyze(&a, common) }
-    analyzeSeconds = Date().timeIntervalSince(t0)
+    analyzeSeconds = directSolverClock() - t0
+    // Fully initialized: deinit releases `common` when this throws.
     guard factor != nil else {
-      let status = common.pointee.status
-      cholmod_finish(common)
-      common.deallocate()
-      throw DirectSolverError.cholmod(status: status, context: "analyzing the sparsity pattern")
+      throw DirectSolverError.cholmod(status: common.pointee.status, context: "analyzing the sparsity pattern")
     }
-    try refactor(values: matrix.values)
   }
 
   deinit {
@@ -84,35 +73,97 @@ public final class CholmodCholesky {
   }
 
   /// Numeric refactorization for a matrix with the analyzed pattern and new `values` (CSR order).
+  ///
+  /// - Throws: `.patternChanged` if `values.count` is not the analyzed number of entries,
+  ///   `.notPositiveDefinite(column:)` (column of the caller's matrix) for a zero or negative pivot,
+  ///   `.cholmod` for a CHOLMOD failure. After a failure `solve` rethrows the error until a
+  ///   refactorization succeeds.
   public func refactor(values: [Double]) throws {
     guard values.count == matrix.nonzeroCount else {
-      throw DirectSolverError.invalidArgument(
+      throw DirectSolverError.patternChanged(
         "refactor: \(values.count) values for a pattern of \(matrix.nonzeroCount) entries")
     }
     matrix.values = values
-    let t0 = Date()
+    factorError = nil
+    let t0 = directSolverClock()
     let ok = matrix.withCholmodViewOfTranspose(stype: 1) { a in cholmod_factorize(&a, factor, common) }
-    factorSeconds = Date().timeIntervalSince(t0)
+    factorSeconds = directSolverClock() - t0
+    var error: DirectSolverError?
     if ok == 0 || common.pointee.status < 0 {
-      throw DirectSolverError.cholmod(status: common.pointee.status, context: "factorizing")
+      error = .cholmod(status: common.pointee.status, context: "factorizing")
+    } else if common.pointee.status == CHOLMOD_NOT_POSDEF {
+      // `minor` is a column of the permuted matrix P·A·Pᵀ; Perm maps it back to A's numbering.
+      let f = factor!.pointee
+      var column = Int(f.minor)
+      if column < dimension, let perm = f.Perm { column = Int(perm.assumingMemoryBound(to: Int32.self)[column]) }
+      error = .notPositiveDefinite(column: column)
     }
-    if common.pointee.status == CHOLMOD_NOT_POSDEF {
-      throw DirectSolverError.notPositiveDefinite(column: Int(factor!.pointee.minor))
+    if let error {
+      factorError = error
+      throw error
     }
   }
 
+  /// Numeric refactorization for `matrix`, after checking that it has the analyzed sparsity pattern.
+  ///
+  /// - Throws: `.patternChanged` (describing the first difference) if the pattern differs, else as
+  ///   `refactor(values:)`.
+  public func refactor(_ matrix: CSRMatrix<Double>) throws {
+    if let d = SparsityPattern(self.matrix).difference(from: SparsityPattern(matrix)) {
+      throw DirectSolverError.patternChanged(d)
+    }
+    try refactor(values: matrix.values)
+  }
+
   /// Solves A·x = b.
+  ///
+  /// - Parameter b: right-hand side, `dimension` entries.
+  /// - Returns: x, `dimension` entries.
+  /// - Throws: `.invalidArgument` for a wrong length, the last factorization's error if it failed,
+  ///   `.cholmod` if CHOLMOD fails.
   public func solve(_ b: [Double]) throws -> [Double] {
     guard b.count == dimension else {
       throw DirectSolverError.invalidArgument(
         "solve: right-hand side has \(b.count) entries, matrix order is \(dimension)")
     }
+    return try solve(columnMajor: b, rhsCount: 1)
+  }
+
+  /// Solves A·X = B for k right-hand sides given as k columns, in one CHOLMOD call.
+  ///
+  /// - Parameter columns: the k columns of B, each with `dimension` entries (k may be 0).
+  /// - Returns: the k columns of X.
+  /// - Throws: as `solve(_:)`.
+  public func solve(columns: [[Double]]) throws -> [[Double]] {
+    if let bad = columns.firstIndex(where: { $0.count != dimension }) {
+      throw DirectSolverError.invalidArgument(
+        "solve: right-hand side \(bad) has \(columns[bad].count) entries, matrix order is \(dimension)")
+    }
+    let x = try solve(columnMajor: Array(columns.joined()), rhsCount: columns.count)
+    return (0..<columns.count).map { Array(x[$0 * dimension..<($0 + 1) * dimension]) }
+  }
+
+  /// Solves A·X = B for an n×k block B stored column-major (column j is `b[j*n..<(j+1)*n]`), in
+  /// one `cholmod_solve` call.
+  ///
+  /// - Parameters:
+  ///   - b: n·k entries, column-major.
+  ///   - rhsCount: k.
+  /// - Returns: X, n·k entries, column-major.
+  /// - Throws: as `solve(_:)`.
+  public func solve(columnMajor b: [Double], rhsCount k: Int) throws -> [Double] {
+    guard k >= 0, b.count == dimension * k else {
+      throw DirectSolverError.invalidArgument(
+        "solve: \(b.count) right-hand-side entries for \(k) columns of \(dimension)")
+    }
+    if let factorError { throw factorError }
+    if k == 0 || dimension == 0 { return b }
     var rhs = b
     return try rhs.withUnsafeMutableBufferPointer { bp in
       var dense = cholmod_dense()
       dense.nrow = dimension
-      dense.ncol = 1
-      dense.nzmax = dimension
+      dense.ncol = k
+      dense.nzmax = dimension * k
       dense.d = dimension
       dense.x = UnsafeMutableRawPointer(bp.baseAddress)
       dense.z = nil
@@ -124,7 +175,12 @@ public final class CholmodCholesky {
       var owned: UnsafeMutablePointer<cholmod_dense>? = x
       defer { cholmod_free_dense(&owned, common) }
       let xp = x.pointee.x.assumingMemoryBound(to: Double.self)
-      return Array(UnsafeBufferPointer(start: xp, count: dimension))
+      let ld = x.pointee.d
+      if ld == dimension { return Array(UnsafeBufferPointer(start: xp, count: dimension * k)) }
+      var out = [Double]()
+      out.reserveCapacity(dimension * k)
+      for j in 0..<k { out.append(contentsOf: UnsafeBufferPointer(start: xp + j * ld, count: dimension)) }
+      return out
     }
   }
 
