@@ -1,0 +1,491 @@
+// Sparse kernels of the smoothed-aggregation AMG preconditioner (SmoothedAggregationAMG.swift):
+// CSR storage in stable buffers, Gustavson SpGEMM split into a symbolic and a numeric phase (so a
+// refresh for new values on the same pattern redoes only the arithmetic), transposition with a
+// recorded permutation, strength of connection, standard aggregation, Lanczos spectral-radius
+// estimation and Gauss–Seidel sweeps.
+//
+// References: Gustavson, "Two fast algorithms for sparse matrices: multiplication and permuted
+// transposition", ACM TOMS 4(3), 1978 (row-by-row product with a dense accumulator); Vaněk,
+// Mandel, Brezina, "Algebraic multigrid by smoothed aggregation for second and fourth order
+// elliptic problems", Computing 56, 1996 (strength, aggregation, tentative and smoothed
+// prolongators); Saad, "Iterative Methods for Sparse Linear Systems", 2nd ed., §6.6 (Lanczos).
+import Numerics
+
+/// A CSR matrix (Int32 indices, sorted unique columns per row) held in manually managed buffers,
+/// so the V-cycle can use stable pointers: no exclusivity checks, no copy-on-write, no allocation.
+final class AMGMatrix {
+  let rows: Int
+  let columns: Int
+  let nonzeros: Int
+  let rowPointers: UnsafeMutablePointer<Int32>
+  let columnIndices: UnsafeMutablePointer<Int32>
+  let values: UnsafeMutablePointer<Double>
+
+  /// A matrix with the given row pointers; column indices are left for the caller to fill, values are 0.
+  init(rows: Int, columns: Int, rowPointers rp: [Int32]) {
+    self.rows = rows
+    self.columns = columns
+    nonzeros = Int(rp[rows])
+    let pointers = UnsafeMutablePointer<Int32>.allocate(capacity: rows + 1)
+    rp.withUnsafeBufferPointer { pointers.initialize(from: $0.baseAddress!, count: rows + 1) }
+    rowPointers = pointers
+    columnIndices = .allocate(capacity: max(1, nonzeros))
+    columnIndices.initialize(repeating: 0, count: max(1, nonzeros))
+    values = .allocate(capacity: max(1, nonzeros))
+    values.initialize(repeating: 0, count: max(1, nonzeros))
+  }
+
+  /// A copy of `a` with the columns of each row sorted (CSRMatrix promises sorted rows, but its
+  /// public initializer does not check it, and the sweeps rely on it).
+  convenience init(_ a: CSRMatrix<Double>) {
+    self.init(rows: a.rows, columns: a.columns, rowPointers: a.rowPointers)
+    a.columnIndices.withUnsafeBufferPointer { columnIndices.update(from: $0.baseAddress!, count: nonzeros) }
+    a.values.withUnsafeBufferPointer { values.update(from: $0.baseAddress!, count: nonzeros) }
+    sortRows()
+  }
+
+  deinit {
+    rowPointers.deallocate()
+    columnIndices.deallocate()
+    values.deallocate()
+  }
+
+  /// Sorts every row by column (insertion sort: rows are short), carrying the values along.
+  func sortRows() {
+    for i in 0..<rows {
+      let lo = Int(rowPointers[i])
+      let hi = Int(rowPointers[i + 1])
+      var k = lo + 1
+      while k < hi {
+        let c = columnIndices[k]
+        let v = values[k]
+        var m = k - 1
+        while m >= lo && columnIndices[m] > c {
+          columnIndices[m + 1] = columnIndices[m]
+          values[m + 1] = values[m]
+          m -= 1
+        }
+        columnIndices[m + 1] = c
+        values[m + 1] = v
+        k += 1
+      }
+    }
+  }
+
+  /// Whether `a` has exactly this pattern (same row pointers and column indices).
+  func hasPattern(of a: CSRMatrix<Double>) -> Bool {
+    guard a.rows == rows, a.columns == columns, a.nonzeroCount == nonzeros else { return false }
+    let samePointers = a.rowPointers.withUnsafeBufferPointer { p in
+      (0...rows).allSatisfy { p[$0] == rowPointers[$0] }
+    }
+    guard samePointers else { return false }
+    return a.columnIndices.withUnsafeBufferPointer { c in
+      (0..<nonzeros).allSatisfy { c[$0] == columnIndices[$0] }
+    }
+  }
+
+  /// The matrix as a `CSRMatrix` (a copy).
+  func csr() -> CSRMatrix<Double> {
+    // Consistent by construction; the throwing initializer only re-validates.
+    try! CSRMatrix(
+      rows: rows, columns: columns, rowPointers: Array(UnsafeBufferPointer(start: rowPointers, count: rows + 1)),
+      columnIndices: Array(UnsafeBufferPointer(start: columnIndices, count: nonzeros)),
+      values: Array(UnsafeBufferPointer(start: values, count: nonzeros)))
+  }
+
+  /// Position of the diagonal entry of each row (−1 if absent).
+  func diagonalPositions() -> [Int32] {
+    var d = [Int32](repeating: -1, count: min(rows, columns))
+    for i in 0..<d.count {
+      for k in Int(rowPointers[i])..<Int(rowPointers[i + 1]) where Int(columnIndices[k]) == i {
+        d[i] = Int32(k)
+        break
+      }
+    }
+    return d
+  }
+
+  /// y ← A x.
+  @inline(__always)
+  func multiply(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>) {
+    let (rp, ci, v) = (rowPointers, columnIndices, values)
+    for i in 0..<rows {
+      var s = 0.0
+      var k = Int(rp[i])
+      let end = Int(rp[i + 1])
+      while k < end {
+        s += v[k] * x[Int(ci[k])]
+        k += 1
+      }
+      y[i] = s
+    }
+  }
+
+  /// y ← y + A x.
+  @inline(__always)
+  func multiplyAdd(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>) {
+    let (rp, ci, v) = (rowPointers, columnIndices, values)
+    for i in 0..<rows {
+      var s = y[i]
+      var k = Int(rp[i])
+      let end = Int(rp[i + 1])
+      while k < end {
+        s += v[k] * x[Int(ci[k])]
+        k += 1
+      }
+      y[i] = s
+    }
+  }
+
+  /// r ← b − A x.
+  @inline(__always)
+  func residual(_ b: UnsafePointer<Double>, _ x: UnsafePointer<Double>, _ r: UnsafeMutablePointer<Double>) {
+    let (rp, ci, v) = (rowPointers, columnIndices, values)
+    for i in 0..<rows {
+      var s = b[i]
+      var k = Int(rp[i])
+      let end = Int(rp[i + 1])
+      while k < end {
+        s -= v[k] * x[Int(ci[k])]
+        k += 1
+      }
+      r[i] = s
+    }
+  }
+}
+
+// MARK: - Sparse matrix products
+
+enum AMGKernels {
+  /// Pattern of C = A·B (Gustavson's symbolic phase: two passes with a marker array), values 0,
+  /// columns sorted within each row. Throws if C would exceed the Int32 index range.
+  static func productPattern(_ a: AMGMatrix, _ b: AMGMatrix) throws -> AMGMatrix {
+    precondition(a.columns == b.rows)
+    let m = a.rows
+    let n = b.columns
+    var marker = [Int32](repeating: -1, count: n)
+    var rp = [Int32](repeating: 0, count: m + 1)
+    var total = 0
+    let (arp, aci, brp, bci) = (a.rowPointers, a.columnIndices, b.rowPointers, b.columnIndices)
+    marker.withUnsafeMutableBufferPointer { mk in
+      for i in 0..<m {
+        let tag = Int32(truncatingIfNeeded: i)
+        for ka in Int(arp[i])..<Int(arp[i + 1]) {
+          let k = Int(aci[ka])
+          for kb in Int(brp[k])..<Int(brp[k + 1]) {
+            let j = Int(bci[kb])
+            if mk[j] != tag {
+              mk[j] = tag
+              total += 1
+            }
+          }
+        }
+        rp[i + 1] = Int32(truncatingIfNeeded: min(total, Int(Int32.max)))
+      }
+    }
+    guard total < Int(Int32.max) else {
+      throw SolverSetupError.preconditionerBreakdown(
+        "AMG: a Galerkin product has \(total) entries, beyond the Int32 index range")
+    }
+    let c = AMGMatrix(rows: m, columns: n, rowPointers: rp)
+    let cci = c.columnIndices
+    marker.withUnsafeMutableBufferPointer { mk in
+      mk.update(repeating: -1)
+      for i in 0..<m {
+        let tag = Int32(truncatingIfNeeded: i)
+        var w = Int(rp[i])
+        for ka in Int(arp[i])..<Int(arp[i + 1]) {
+          let k = Int(aci[ka])
+          for kb in Int(brp[k])..<Int(brp[k + 1]) {
+            let j = Int(bci[kb])
+            if mk[j] != tag {
+              mk[j] = tag
+              cci[w] = Int32(truncatingIfNeeded: j)
+              w += 1
+            }
+          }
+        }
+      }
+    }
+    c.sortRows()
+    return c
+  }
+
+  /// Values of C = A·B on the pattern computed by `productPattern` (Gustavson's numeric phase
+  /// with a dense accumulator row). `accumulator` has `b.columns` zeros and is left zeroed.
+  static func productValues(
+    _ a: AMGMatrix, _ b: AMGMatrix, into c: AMGMatrix, accumulator acc: UnsafeMutablePointer<Double>
+  ) {
+    let (arp, aci, av) = (a.rowPointers, a.columnIndices, a.values)
+    let (brp, bci, bv) = (b.rowPointers, b.columnIndices, b.values)
+    let (crp, cci, cv) = (c.rowPointers, c.columnIndices, c.values)
+    for i in 0..<a.rows {
+      var ka = Int(arp[i])
+      let aEnd = Int(arp[i + 1])
+      while ka < aEnd {
+        let s = av[ka]
+        let k = Int(aci[ka])
+        var kb = Int(brp[k])
+        let bEnd = Int(brp[k + 1])
+        while kb < bEnd {
+          acc[Int(bci[kb])] += s * bv[kb]
+          kb += 1
+        }
+        ka += 1
+      }
+      for p in Int(crp[i])..<Int(crp[i + 1]) {
+        let j = Int(cci[p])
+        cv[p] = acc[j]
+        acc[j] = 0
+      }
+    }
+  }
+
+  /// Pattern of Aᵀ and, for each of its entries, the index of the same entry in A.
+  static func transposePattern(_ a: AMGMatrix) -> (AMGMatrix, [Int32]) {
+    var rp = [Int32](repeating: 0, count: a.columns + 1)
+    for k in 0..<a.nonzeros { rp[Int(a.columnIndices[k]) + 1] += 1 }
+    for j in 0..<a.columns { rp[j + 1] += rp[j] }
+    let t = AMGMatrix(rows: a.columns, columns: a.rows, rowPointers: rp)
+    var next = rp
+    var source = [Int32](repeating: 0, count: a.nonzeros)
+    for i in 0..<a.rows {
+      for k in Int(a.rowPointers[i])..<Int(a.rowPointers[i + 1]) {
+        let c = Int(a.columnIndices[k])
+        let dst = Int(next[c])
+        t.columnIndices[dst] = Int32(truncatingIfNeeded: i)
+        source[dst] = Int32(truncatingIfNeeded: k)
+        next[c] += 1
+      }
+    }
+    return (t, source)
+  }
+
+  // MARK: - Strength of connection and aggregation
+
+  /// Strength graph (pattern only, diagonal included) by the symmetric SA criterion
+  /// |a_ij| ≥ θ·sqrt(|a_ii|·|a_jj|). Off-diagonal entries stored as exact zeros are never strong
+  /// (a Galerkin product can produce them where a sparse library would drop them).
+  static func strengthGraph(_ a: AMGMatrix, theta: Double, diagonal d: [Double]) -> (
+    pointers: [Int32], columns: [Int32]
+  ) {
+    var sp = [Int32](repeating: 0, count: a.rows + 1)
+    var sj = [Int32]()
+    sj.reserveCapacity(a.nonzeros)
+    let t2 = theta * theta
+    for i in 0..<a.rows {
+      for k in Int(a.rowPointers[i])..<Int(a.rowPointers[i + 1]) {
+        let j = Int(a.columnIndices[k])
+        let v = a.values[k]
+        if j == i || (v != 0 && v * v >= t2 * abs(d[i] * d[j])) { sj.append(Int32(truncatingIfNeeded: j)) }
+      }
+      sp[i + 1] = Int32(truncatingIfNeeded: sj.count)
+    }
+    return (sp, sj)
+  }
+
+  /// Standard aggregation on the strength graph (Vaněk–Mandel–Brezina, the three passes of
+  /// pyamg's `standard_aggregation`): (1) a node whose neighbours are all free starts an
+  /// aggregate with them; (2) a remaining node joins the aggregate of a neighbour that started
+  /// one (the first in row order); (3) a node still left starts an aggregate with its free
+  /// neighbours. Nodes without neighbours stay unaggregated (−1).
+  /// Returns each node's aggregate (−1 = none) and the number of aggregates.
+  static func standardAggregation(pointers sp: [Int32], columns sj: [Int32], count n: Int) -> ([Int32], Int) {
+    // state: −2 free, −3 isolated, ≥ 0 aggregate id; `root` marks pass-1 aggregates' members.
+    let free: Int32 = -2
+    let isolated: Int32 = -3
+    var agg = [Int32](repeating: free, count: n)
+    var next: Int32 = 0
+    // Pass 1.
+    for i in 0..<n where agg[i] == free {
+      var hasNeighbours = false
+      var neighbourTaken = false
+      for k in Int(sp[i])..<Int(sp[i + 1]) {
+        let j = Int(sj[k])
+        if j != i {
+          hasNeighbours = true
+          if agg[j] != free {
+            neighbourTaken = true
+            break
+          }
+        }
+      }
+      if !hasNeighbours {
+        agg[i] = isolated
+      } else if !neighbourTaken {
+        for k in Int(sp[i])..<Int(sp[i + 1]) { agg[Int(sj[k])] = next }
+        agg[i] = next
+        next += 1
+      }
+    }
+    // Pass 2: join a neighbouring pass-1 aggregate. Assignments made here are not visible to
+    // later nodes of this pass (pyamg marks them negative), so snapshot the pass-1 state.
+    let pass1 = agg
+    for i in 0..<n where pass1[i] == free {
+      for k in Int(sp[i])..<Int(sp[i + 1]) {
+        let a = pass1[Int(sj[k])]
+        if a >= 0 {
+          agg[i] = a
+          break
+        }
+      }
+    }
+    // Pass 3: what is left forms new aggregates with its free neighbours.
+    for i in 0..<n where agg[i] == free {
+      for k in Int(sp[i])..<Int(sp[i + 1]) where agg[Int(sj[k])] == free { agg[Int(sj[k])] = next }
+      agg[i] = next
+      next += 1
+    }
+    for i in 0..<n where agg[i] == isolated { agg[i] = -1 }
+    return (agg, Int(next))
+  }
+
+  // MARK: - Spectral radius
+
+  /// Estimate of ρ(D⁻¹A) for symmetric A with positive diagonal: the largest Ritz value of
+  /// `steps` Lanczos steps on D^{-1/2} A D^{-1/2} from a fixed pseudo-random start (reproducible).
+  static func spectralRadiusEstimate(_ a: AMGMatrix, inverseDiagonal invD: UnsafePointer<Double>, steps: Int) -> Double
+  {
+    let n = a.rows
+    guard n > 0 else { return 0 }
+    let m = max(1, min(steps, n))
+    var rng = PhiloxRandom(seed: 0x5A_A3C0)
+    // Work vectors: s = D^{-1/2}, v (current Lanczos vector), vPrev, u = s∘v, w.
+    let work = UnsafeMutablePointer<Double>.allocate(capacity: 5 * n)
+    defer { work.deallocate() }
+    let (s, v, vPrev, u, w) = (work, work + n, work + 2 * n, work + 3 * n, work + 4 * n)
+    var norm = 0.0
+    for i in 0..<n {
+      s[i] = invD[i].squareRoot()
+      v[i] = rng.nextOpenUnit()
+      vPrev[i] = 0
+      norm += v[i] * v[i]
+    }
+    norm = norm.squareRoot()
+    for i in 0..<n { v[i] /= norm }
+    var alpha: [Double] = []
+    var beta: [Double] = []  // beta[j] couples steps j and j+1
+    var betaPrev = 0.0
+    for _ in 0..<m {
+      for i in 0..<n { u[i] = s[i] * v[i] }
+      a.multiply(u, w)
+      var al = 0.0
+      for i in 0..<n {
+        let wi = s[i] * w[i] - betaPrev * vPrev[i]
+        w[i] = wi
+        al += wi * v[i]
+      }
+      alpha.append(al)
+      norm = 0
+      for i in 0..<n {
+        let wi = w[i] - al * v[i]
+        w[i] = wi
+        norm += wi * wi
+      }
+      norm = norm.squareRoot()
+      let scale = alpha.map { abs($0) }.max() ?? 1
+      if norm <= 1e-12 * max(scale, Double.leastNormalMagnitude) { break }
+      beta.append(norm)
+      betaPrev = norm
+      let inv = 1 / norm
+      for i in 0..<n {
+        vPrev[i] = v[i]
+        v[i] = w[i] * inv
+      }
+    }
+    return largestEigenvalueOfTridiagonal(alpha, Array(beta.prefix(alpha.count - 1)))
+  }
+
+  /// Largest eigenvalue of the symmetric tridiagonal matrix with diagonal `d` and off-diagonal
+  /// `e` (count d.count − 1), by bisection on the Sturm count (Golub & Van Loan §8.4.1).
+  static func largestEigenvalueOfTridiagonal(_ d: [Double], _ e: [Double]) -> Double {
+    let m = d.count
+    guard m > 1 else { return d.first ?? 0 }
+    var lo = Double.infinity
+    var hi = -Double.infinity
+    for i in 0..<m {
+      let r = (i > 0 ? abs(e[i - 1]) : 0) + (i < m - 1 ? abs(e[i]) : 0)
+      lo = min(lo, d[i] - r)
+      hi = max(hi, d[i] + r)
+    }
+    // Number of eigenvalues < x.
+    func countBelow(_ x: Double) -> Int {
+      var count = 0
+      var q = d[0] - x
+      if q < 0 { count += 1 }
+      for i in 1..<m {
+        let denominator = q != 0 ? q : Double.ulpOfOne * (abs(e[i - 1]) + Double.leastNormalMagnitude)
+        q = d[i] - x - e[i - 1] * e[i - 1] / denominator
+        if q < 0 { count += 1 }
+      }
+      return count
+    }
+    for _ in 0..<100 {
+      let mid = 0.5 * (lo + hi)
+      if mid <= lo || mid >= hi { break }
+      if countBelow(mid) < m { lo = mid } else { hi = mid }
+      if hi - lo <= 1e-14 * max(abs(lo), abs(hi)) { break }
+    }
+    return hi
+  }
+
+  // MARK: - Gauss–Seidel
+
+  /// One forward Gauss–Seidel sweep x_i ← x_i + (b_i − (A x)_i)/a_ii, i = 0, 1, ….
+  @inline(__always)
+  static func forwardSweep(
+    _ a: AMGMatrix, _ invD: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ x: UnsafeMutablePointer<Double>
+  ) {
+    let (rp, ci, v) = (a.rowPointers, a.columnIndices, a.values)
+    for i in 0..<a.rows {
+      var s = b[i]
+      var k = Int(rp[i])
+      let end = Int(rp[i + 1])
+      while k < end {
+        s -= v[k] * x[Int(ci[k])]
+        k += 1
+      }
+      x[i] += s * invD[i]
+    }
+  }
+
+  /// The forward sweep from x = 0: only the strictly lower part is read (`diagonal[i]` is the
+  /// position of a_ii in row i, columns sorted), and x need not be zeroed beforehand.
+  @inline(__always)
+  static func forwardSweepFromZero(
+    _ a: AMGMatrix, _ diagonal: UnsafePointer<Int32>, _ invD: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
+    _ x: UnsafeMutablePointer<Double>
+  ) {
+    let (rp, ci, v) = (a.rowPointers, a.columnIndices, a.values)
+    for i in 0..<a.rows {
+      var s = b[i]
+      var k = Int(rp[i])
+      let end = Int(diagonal[i])
+      while k < end {
+        s -= v[k] * x[Int(ci[k])]
+        k += 1
+      }
+      x[i] = s * invD[i]
+    }
+  }
+
+  /// One backward Gauss–Seidel sweep, i = n−1, …, 0.
+  @inline(__always)
+  static func backwardSweep(
+    _ a: AMGMatrix, _ invD: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ x: UnsafeMutablePointer<Double>
+  ) {
+    let (rp, ci, v) = (a.rowPointers, a.columnIndices, a.values)
+    var i = a.rows - 1
+    while i >= 0 {
+      var s = b[i]
+      var k = Int(rp[i])
+      let end = Int(rp[i + 1])
+      while k < end {
+        s -= v[k] * x[Int(ci[k])]
+        k += 1
+      }
+      x[i] += s * invD[i]
+      i -= 1
+    }
+  }
+}

@@ -1,0 +1,28 @@
+// The `pdekit` command-line tool: a thin veneer over the PDEKit libraries.
+import ArgumentParser
+import Datasets
+import Foundation
+import Numerics
+import Solvers
+
+@main
+struct PDEKitCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "pdekit",
+    abstract: "Sparse PDE solvers, NetCDF training data and neural operators.",
+    discussion: """
+      PDEKit generates PDE datasets with classical sparse solvers (SuiteSparse, preconditioned \
+      Krylov methods), writes them as CF-compliant NetCDF-4 files, and trains neural operators on them.
+
+      Start with `pdekit doctor` to check the system libraries, and `pdekit info FILE.nc` to \
+      inspect a dataset.
+      """,
+    version: PDEKitVersion.version,
+    subcommands: [Doctor.self, Info.self, Solve.self])
+}
+
+/// A user-facing error: printed as "Error: <message>" with exit status 1, without the usage text.
+struct CLIError: Error, CustomStringConvertible {
+  let description: String
+  init(_ message: String) { description = message }
+}
