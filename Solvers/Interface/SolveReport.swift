@@ -78,13 +78,19 @@ public struct SolveReport: Sendable {
       var nnz: Int
       var rhs: String
       var stats: SolverStats
-      var setup_seconds: Double
-      var read_seconds: Double
-      var max_error_vs_ones: Double?
+      var setupSeconds: Double
+      var readSeconds: Double
+      var maxErrorVsOnes: Double?
+      enum CodingKeys: String, CodingKey {
+        case matrix, n, nnz, rhs, stats
+        case setupSeconds = "setup_seconds"
+        case readSeconds = "read_seconds"
+        case maxErrorVsOnes = "max_error_vs_ones"
+      }
     }
     let p = Payload(
       matrix: matrixPath, n: rows, nnz: nonzeros, rhs: rhsFromFile ? "file" : "A*ones", stats: solution.stats,
-      setup_seconds: solution.setupSeconds, read_seconds: readSeconds, max_error_vs_ones: errorAgainstOnes)
+      setupSeconds: solution.setupSeconds, readSeconds: readSeconds, maxErrorVsOnes: errorAgainstOnes)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return String(decoding: try encoder.encode(p), as: UTF8.self)

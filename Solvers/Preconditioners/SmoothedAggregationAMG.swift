@@ -130,7 +130,7 @@ public final class SmoothedAggregationAMG: Preconditioner {
     var aToP: [Int32] = []
     /// For each row: the entry of P at (i, aggregate(i)) (−1 when i is unaggregated).
     var tToP: [Int32] = []
-    var r_: AMGMatrix?
+    var restriction: AMGMatrix?
     /// For each entry of R = Pᵀ, the index of the same entry in P.
     var rFromP: [Int32] = []
     var ap: AMGMatrix?
@@ -287,7 +287,7 @@ public final class SmoothedAggregationAMG: Preconditioner {
     level.aToP = aToP
     level.tToP = tToP
     let (r, rFromP) = AMGKernels.transposePattern(p)
-    level.r_ = r
+    level.restriction = r
     level.rFromP = rFromP
     let ap = try AMGKernels.productPattern(a, p)
     level.ap = ap
@@ -356,7 +356,7 @@ public final class SmoothedAggregationAMG: Preconditioner {
         }
       }
     }
-    let r = level.r_!
+    let r = level.restriction!
     level.rFromP.withUnsafeBufferPointer { src in
       for k in 0..<r.nonzeros { r.values[k] = pv[Int(src[k])] }
     }
@@ -425,7 +425,7 @@ public final class SmoothedAggregationAMG: Preconditioner {
     }
     a.residual(b, x, level.r)
     let next = levels[l + 1]
-    level.r_!.multiply(level.r, next.b)
+    level.restriction!.multiply(level.r, next.b)
     cycle(l + 1, next.b, next.x, zeroGuess: true)
     if options.cycle == .w && l + 2 < levels.count { cycle(l + 1, next.b, next.x, zeroGuess: false) }
     level.p!.multiplyAdd(next.x, x)
