@@ -102,6 +102,9 @@ public struct DatasetSchema: Sendable, Equatable {
   public var variables: [DatasetVariable]
   /// Deflate level (0 = none, 1 default, up to 9).
   public var deflateLevel: Int = 1
+  /// Further global attributes (text), e.g. `pdekit_skipped_samples`. Must not repeat the
+  /// standard ones above.
+  public var extraAttributes: [String: String] = [:]
 
   public init(
     title: String, pde: String, equation: String, boundaryConditions: String, discretization: String,

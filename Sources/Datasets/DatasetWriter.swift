@@ -116,6 +116,10 @@ public final class DatasetWriter {
           ("pdekit_config", schema.configJSON),
         ]
         for (k, v) in attrs { try NetCDF.putText(ncid, g, k, v, "the file") }
+        for (k, v) in schema.extraAttributes.sorted(by: { $0.key < $1.key }) where !attrs.contains(where: { $0.0 == k })
+        {
+          try NetCDF.putText(ncid, g, k, v, "the file")
+        }
         try NetCDF.putDouble(ncid, g, "rtol", schema.rtol, "the file")
         try NetCDF.check(nc_enddef(ncid), "\(ctx): leaving define mode")
         for axis in schema.axes {

@@ -106,3 +106,55 @@ struct RandomTests {
     #expect(throws: NumericsError.self) { try GaussianRandomField(shape: [8], alpha: 2, tau: 0) }
   }
 }
+
+@Suite("Neumann (cosine) Gaussian random fields")
+struct CosineRandomFieldTests {
+  @Test("synthesis of one mode is the product of cosines at cell centres; zero normal derivative at the walls")
+  func singleMode() throws {
+    let (ny, nx) = (6, 8)
+    let grf = try CosineRandomField(shape: [ny, nx], alpha: 2, tau: 3)
+    var c = NDArray<Double>.zeros([ny, nx])
+    c[2, 3] = 1
+    let u = grf.synthesize(c)
+    for i in 0..<ny {
+      for j in 0..<nx {
+        let exact = cos(Double.pi * 2 * (Double(i) + 0.5) / Double(ny)) * cos(Double.pi * 3 * (Double(j) + 0.5) / Double(nx))
+        #expect(abs(u[i, j] - exact) < 1e-14)
+      }
+    }
+  }
+
+  @Test("coefficients recovered by the discrete cosine transform have variance λ_k = (π²|k|² + τ²)^(−α)")
+  func spectrum() throws {
+    let n = 12
+    let m = 500
+    let grf = try CosineRandomField(shape: [n, n], alpha: 2, tau: 3, sigma: 2)
+    var power = [Double](repeating: 0, count: n * n)
+    for s in 0..<m {
+      let u = grf.sample(seed: 11, index: UInt64(s))
+      // c_k = (2/n)² Σ u cos cos (orthogonality of the DCT-II basis at cell centres; k ≠ 0 on both axes).
+      for k1 in 1..<n {
+        for k2 in 1..<n {
+          var acc = 0.0
+          for i in 0..<n {
+            for j in 0..<n {
+              acc += u[i, j] * cos(Double.pi * Double(k1) * (Double(i) + 0.5) / Double(n))
+                * cos(Double.pi * Double(k2) * (Double(j) + 0.5) / Double(n))
+            }
+          }
+          let ck = acc * 4 / Double(n * n)
+          power[k1 * n + k2] += ck * ck
+        }
+      }
+    }
+    var worst = 0.0
+    for k1 in 1..<n {
+      for k2 in 1..<n {
+        let lambda = 4 * pow(Double.pi * Double.pi * Double(k1 * k1 + k2 * k2) + 9, -2)
+        worst = max(worst, abs(power[k1 * n + k2] / Double(m) / lambda - 1))
+      }
+    }
+    // Each ratio averages m χ²₁ draws: standard error √(2/m) ≈ 0.063; allow 5σ.
+    #expect(worst < 5 * (2.0 / Double(m)).squareRoot())
+  }
+}

@@ -1,0 +1,143 @@
+// Dataset recipes: how one sample of a PDE data set is drawn and turned into a linear system.
+// A recipe is pure: sample i depends only on (seed, i) and the parameters, which is what makes
+// `pdekit generate` deterministic under any thread count and resumable after a crash.
+import Datasets
+import Foundation
+import Numerics
+
+/// A numeric recipe parameter with its default and meaning (shown by `pdekit generate --list`).
+public struct RecipeParameter: Sendable, Equatable {
+  /// Name as used in `--param name=value` and config files.
+  public var name: String
+  /// Default value (from the literature the recipe follows).
+  public var defaultValue: Double
+  /// What it means, with units.
+  public var help: String
+  /// Allowed range (inclusive).
+  public var range: ClosedRange<Double>
+
+  public init(_ name: String, _ defaultValue: Double, _ help: String, range: ClosedRange<Double>) {
+    self.name = name
+    self.defaultValue = defaultValue
+    self.help = help
+    self.range = range
+  }
+}
+
+/// One drawn sample: its input fields, the system to solve, and how to turn x into targets.
+public struct RecipeSample: Sendable {
+  /// Input fields by variable name, each on the recipe's grid (row-major, slowest axis first).
+  public var inputs: [String: [Double]]
+  /// The linear system(s) to solve. Most recipes have one; time steppers solve several in turn,
+  /// each right-hand side built from the previous solution by `nextSystem`.
+  public var system: LinearSystem
+  /// Number of systems solved in sequence for this sample (time steps), ≥ 1.
+  public var steps: Int
+}
+
+/// A family of PDE samples: inputs drawn at random, a linear system per sample, targets from x.
+public protocol DatasetRecipe: Sendable {
+  /// Recipe name on the command line, e.g. "darcy".
+  static var name: String { get }
+  /// One paragraph on what the recipe generates and where its defaults come from.
+  static var summary: String { get }
+  /// Numeric parameters with defaults.
+  static var parameters: [RecipeParameter] { get }
+  /// Default solver name (see `SolverChoice`).
+  static var defaultSolver: SolverChoice { get }
+  /// Supported spatial dimensions (2 and/or 3).
+  static var dimensions: [Int] { get }
+
+  /// Prepares the recipe for a resolution (cells or nodes per axis) and dimension.
+  init(resolution: Int, dimension: Int, parameters: [String: Double]) throws
+
+  /// The dataset schema: axes, input/target variables and descriptive strings.
+  func schema(config: GenerationConfig) throws -> DatasetSchema
+
+  /// Draws sample inputs from the per-sample seed and builds its first linear system.
+  func makeSample(sampleSeed: UInt64) throws -> RecipeSample
+
+  /// For multi-step samples: the system of step `step` (≥ 1) given the previous solution.
+  func nextSystem(after solution: [Double], step: Int, sample: RecipeSample) throws -> LinearSystem
+
+  /// Target fields from the final solution.
+  func targets(from solution: [Double], sample: RecipeSample) throws -> [String: [Double]]
+}
+
+extension DatasetRecipe {
+  public func nextSystem(after solution: [Double], step: Int, sample: RecipeSample) throws -> LinearSystem {
+    sample.system
+  }
+
+  /// Merges user parameters over the defaults; throws for an unknown name or a value out of range.
+  public static func resolve(_ given: [String: Double]) throws -> [String: Double] {
+    var values = Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.defaultValue) })
+    for (k, v) in given {
+      guard let p = parameters.first(where: { $0.name == k }) else {
+        throw GenerationError.unknownParameter(
+          recipe: name, parameter: k, known: parameters.map(\.name))
+      }
+      guard p.range.contains(v), v.isFinite else {
+        throw GenerationError.invalidParameter(
+          "\(name): \(k) = \(v) is outside \(p.range.lowerBound)…\(p.range.upperBound)")
+      }
+      values[k] = v
+    }
+    return values
+  }
+}
+
+/// All recipes `pdekit generate` knows, by name.
+public enum RecipeRegistry {
+  /// The recipe types in display order.
+  public static let all: [any DatasetRecipe.Type] = [
+    DarcyRecipe.self, PoissonRecipe.self, ThermalRecipe.self, HelmholtzRecipe.self,
+  ]
+
+  /// The recipe named `name`, or an error listing the known ones.
+  public static func recipe(named name: String) throws -> any DatasetRecipe.Type {
+    guard let r = all.first(where: { $0.name == name }) else {
+      throw GenerationError.unknownRecipe(name, known: all.map { $0.name })
+    }
+    return r
+  }
+
+  /// The text of `pdekit generate --list`.
+  public static func listing() -> String {
+    var lines: [String] = []
+    for r in all {
+      lines.append(
+        "\(r.name)  (dimensions \(r.dimensions.map(String.init).joined(separator: ", ")); default solver \(r.defaultSolver.rawValue))"
+      )
+      lines.append("  " + r.summary)
+      for p in r.parameters {
+        lines.append("    \(p.name) = \(p.defaultValue)  \(p.help)  [\(p.range.lowerBound) … \(p.range.upperBound)]")
+      }
+      lines.append("")
+    }
+    return lines.joined(separator: "\n")
+  }
+}
+
+/// Per-sample seed derived from the run seed and the sample index (SplitMix64 finalizer), so that a
+/// sample can be regenerated from its stored `sample_seed` alone.
+public func sampleSeed(runSeed: UInt64, index: Int) -> UInt64 {
+  func mix(_ z0: UInt64) -> UInt64 {
+    var z = z0 &+ 0x9E37_79B9_7F4A_7C15
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+  return mix(runSeed ^ mix(UInt64(index)))
+}
+
+/// Cell-centred coordinate axes named z, y, x (slowest first) for a d-dimensional grid.
+func gridAxes(dimension: Int, values: [Double]) -> [DatasetAxis] {
+  let names = ["z", "y", "x"].suffix(dimension)
+  return names.map {
+    DatasetAxis(name: $0, values: values, units: "1", longName: "\($0) coordinate on the unit domain")
+  }
+}
+
+/// Axis names slowest first for a d-dimensional grid.
+func axisNames(_ dimension: Int) -> [String] { Array(["z", "y", "x"].suffix(dimension)) }

@@ -1,0 +1,94 @@
+// Helmholtz with a random wave speed — the SKR paper's "Helmholtz" family made a genuine wave
+// problem (shared/REFERENCES.md: SKR's own matrices shift the diagonal by at most ~1e-4, so they
+// are not indefinite). Here −Δu − k(x)²u = f on the unit square with the first-order absorbing
+// (impedance) condition ∂u/∂n − iku = 0, k(x) = 2π·frequency/c(x), c = c0·(1 + contrast·tanh(μ)),
+// μ a Neumann GRF, f a Gaussian point-like source at the centre. With the default frequency the
+// square holds several wavelengths, so the operator is indefinite and complex (solved in the real
+// 2×2 block form, see Solvers/Problems/Helmholtz.swift).
+import Datasets
+import Foundation
+import Numerics
+
+/// `pdekit generate helmholtz`: input wave speed c, targets Re u and Im u.
+public struct HelmholtzRecipe: DatasetRecipe {
+  public static let name = "helmholtz"
+  public static let summary =
+    "Helmholtz -Lap u - k(x)^2 u = f on the unit square with the absorbing boundary du/dn - i k u = 0; k = 2 pi frequency / c, c = c0 (1 + contrast tanh(GRF)), f a Gaussian source at the centre. Input: wave speed c; targets: real and imaginary parts of u. Second-order finite differences on nodes, real 2x2 block form (indefinite, nonsymmetric)."
+  public static let parameters = [
+    RecipeParameter("frequency", 4, "frequency (wavelengths per unit length at c = 1)", range: 0.01...1000),
+    RecipeParameter("c0", 1, "mean wave speed", range: 1e-6...1e6),
+    RecipeParameter("contrast", 0.3, "relative wave-speed variation (0 ≤ contrast < 1)", range: 0...0.99),
+    RecipeParameter("alpha", 2, "wave-speed GRF smoothness exponent α", range: 0.5...10),
+    RecipeParameter("tau", 3, "wave-speed GRF inverse length scale τ", range: 0...100),
+    RecipeParameter("source_width", 0.02, "standard deviation of the Gaussian source", range: 1e-4...1),
+    RecipeParameter(
+      "min_points_per_wavelength", 6, "refuse grids coarser than this at the shortest wavelength", range: 2...1000),
+  ]
+  public static let defaultSolver = SolverChoice.umfpack
+  public static let dimensions = [2]
+
+  let resolution: Int
+  let values: [String: Double]
+  let field: CosineRandomField
+  let source: [Double]
+
+  public init(resolution: Int, dimension: Int, parameters: [String: Double]) throws {
+    guard dimension == 2 else {
+      throw GenerationError.invalidParameter("helmholtz is 2D only (asked for \(dimension)D)")
+    }
+    self.resolution = resolution
+    values = try Self.resolve(parameters)
+    let shortest = values["c0"]! * (1 - values["contrast"]!) / values["frequency"]!
+    let h = 1 / Double(max(resolution - 1, 1))
+    let needed = values["min_points_per_wavelength"]!
+    guard shortest / h >= needed else {
+      let minimum = Int((needed / shortest).rounded(.up)) + 1
+      throw GenerationError.invalidParameter(
+        "helmholtz: \(String(format: "%.1f", shortest / h)) points per shortest wavelength at resolution \(resolution); use --resolution \(minimum) or more (or lower frequency)"
+      )
+    }
+    field = try CosineRandomField(shape: [resolution, resolution], alpha: values["alpha"]!, tau: values["tau"]!)
+    let grid = try Helmholtz.grid(dimension: 2, n: resolution)
+    let w = values["source_width"]!
+    source = grid.sample { p in
+      let r2 = (p[0] - 0.5) * (p[0] - 0.5) + (p[1] - 0.5) * (p[1] - 0.5)
+      return exp(-r2 / (2 * w * w)) / (2 * Double.pi * w * w)
+    }
+  }
+
+  public func schema(config: GenerationConfig) throws -> DatasetSchema {
+    let grid = try Helmholtz.grid(dimension: 2, n: resolution)
+    return DatasetSchema(
+      title:
+        "Helmholtz with random wave speed, \(resolution)^2 nodes, \(config.samples) samples (PDEKit recipe 'helmholtz')",
+      pde: "helmholtz", equation: "-Lap u - k^2 u = f, k = 2 pi \(values["frequency"]!) / c",
+      boundaryConditions: "first-order absorbing (impedance) boundary du/dn - i k u = 0 on all sides",
+      discretization:
+        "second-order finite differences on \(resolution)^2 nodes including the boundary; real 2x2 block form",
+      solver: config.solverDescription, rtol: config.rtol, configJSON: try config.json(),
+      axes: gridAxes(dimension: 2, values: grid.axisCoordinates),
+      variables: [
+        DatasetVariable(name: "wavespeed", role: .input, axes: ["y", "x"], longName: "wave speed c", units: "1"),
+        DatasetVariable(
+          name: "real_part", role: .target, axes: ["y", "x"], longName: "real part of the wave field u", units: "1"),
+        DatasetVariable(
+          name: "imaginary_part", role: .target, axes: ["y", "x"], longName: "imaginary part of the wave field u",
+          units: "1"),
+      ])
+  }
+
+  public func makeSample(sampleSeed: UInt64) throws -> RecipeSample {
+    let mu = field.sample(seed: sampleSeed, index: 0).scalars
+    let (c0, contrast, freq) = (values["c0"]!, values["contrast"]!, values["frequency"]!)
+    let c = mu.map { c0 * (1 + contrast * tanh($0)) }
+    let k = c.map { 2 * Double.pi * freq / $0 }
+    let problem = try Helmholtz.discretize(dimension: 2, n: resolution, wavenumber: k, source: source)
+    return RecipeSample(
+      inputs: ["wavespeed": c], system: LinearSystem(matrix: problem.matrix, rhs: problem.rhs), steps: 1)
+  }
+
+  public func targets(from solution: [Double], sample: RecipeSample) throws -> [String: [Double]] {
+    let n = solution.count / 2
+    return ["real_part": Array(solution[..<n]), "imaginary_part": Array(solution[n...])]
+  }
+}

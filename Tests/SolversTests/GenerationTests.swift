@@ -1,0 +1,214 @@
+import Datasets
+import Foundation
+import Numerics
+import Solvers
+import Testing
+
+func scratchDirectory() throws -> URL {
+  let d = FileManager.default.temporaryDirectory.appendingPathComponent("pdekit-gen-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+  return d
+}
+
+/// Every data variable and the non-timing diagnostics of a dataset, for bit-for-bit comparison.
+func contents(_ url: URL) throws -> ([String: NDArray<Float>], [UInt64], [Int32], [Double]) {
+  let r = try DatasetReader(url: url)
+  var data: [String: NDArray<Float>] = [:]
+  for v in r.variables { data[v.name] = try r.read(v.name, samples: 0..<r.sampleCount) }
+  let d = try r.diagnostics(samples: 0..<r.sampleCount)
+  return (data, d.map(\.seed), d.map(\.iterations), d.map(\.relativeResidual))
+}
+
+@Suite("pdekit generate: recipes, determinism, crash safety, refusals")
+struct GenerationTests {
+  @Test("Darcy recipe with a = 1, f = 1 matches the series solution of -Δu = 1 with second-order error")
+  func manufactured() throws {
+    let dir = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var errors: [Double] = []
+    for n in [8, 16, 32] {
+      let cfg = try GenerationConfig(
+        recipe: "darcy", samples: 2, resolution: n, parameters: ["a_plus": 1, "a_minus": 1, "source": 1])
+      let url = dir.appendingPathComponent("d\(n).nc")
+      _ = try DatasetGenerator.run(cfg, output: url, options: GenerationOptions(threads: 1))
+      let r = try DatasetReader(url: url)
+      let u = try r.read("solution", samples: 0..<1)
+      #expect(try r.read("coefficient", samples: 0..<2).minMax()! == (1, 1))
+      var worst = 0.0
+      for i in 0..<n {
+        for j in 0..<n {
+          let (y, x) = ((Double(i) + 0.5) / Double(n), (Double(j) + 0.5) / Double(n))
+          var exact = 0.0
+          for m in stride(from: 1, through: 199, by: 2) {
+            for k in stride(from: 1, through: 199, by: 2) {
+              let (dm, dk) = (Double(m), Double(k))
+              exact += 16 / (pow(Double.pi, 4) * dm * dk * (dm * dm + dk * dk)) * sin(dm * .pi * x) * sin(dk * .pi * y)
+            }
+          }
+          worst = max(worst, abs(Double(u[0, i, j]) - exact))
+        }
+      }
+      errors.append(worst)
+    }
+    for (c, f) in zip(errors, errors.dropFirst()) {
+      let order = log2(c / f)
+      #expect(order > 1.8 && order < 2.3, "errors \(errors)")
+    }
+  }
+
+  @Test("same seed gives bit-identical data at 1 and 2 threads")
+  func threadIndependence() throws {
+    let dir = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    for solver in [SolverChoice.cholmod, .amgCG] {
+      let cfg = try GenerationConfig(recipe: "darcy", samples: 12, resolution: 16, seed: 7, solver: solver)
+      let a = dir.appendingPathComponent("t1-\(solver.rawValue).nc")
+      let b = dir.appendingPathComponent("t2-\(solver.rawValue).nc")
+      _ = try DatasetGenerator.run(cfg, output: a, options: GenerationOptions(threads: 1, batchSize: 3))
+      _ = try DatasetGenerator.run(cfg, output: b, options: GenerationOptions(threads: 2, batchSize: 3))
+      let (da, sa, ia, ra) = try contents(a)
+      let (db, sb, ib, rb) = try contents(b)
+      #expect(da == db && sa == sb && ia == ib && ra == rb, "\(solver)")
+      #expect(da["coefficient"]!.shape == [12, 16, 16])
+    }
+  }
+
+  @Test("a run killed after some batches, resumed, equals an uninterrupted run bit for bit")
+  func crashAndResume() throws {
+    let dir = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let cfg = try GenerationConfig(recipe: "thermal", samples: 10, resolution: 12, seed: 3, parameters: ["steps": 3])
+    let clean = dir.appendingPathComponent("clean.nc")
+    _ = try DatasetGenerator.run(cfg, output: clean, options: GenerationOptions(threads: 2, batchSize: 2))
+    let crashed = dir.appendingPathComponent("crashed.nc")
+    #expect(throws: GenerationError.self) {
+      try DatasetGenerator.run(
+        cfg, output: crashed, options: GenerationOptions(threads: 1, batchSize: 2, abortAfterSamples: 4))
+    }
+    #expect(!FileManager.default.fileExists(atPath: crashed.path))
+    #expect(FileManager.default.fileExists(atPath: crashed.path + ".parts"))
+    // Without --resume the leftover run is refused.
+    #expect(throws: GenerationError.self) {
+      try DatasetGenerator.run(cfg, output: crashed, options: GenerationOptions())
+    }
+    let summary = try DatasetGenerator.run(
+      cfg, output: crashed, options: GenerationOptions(threads: 2, resume: true, batchSize: 2))
+    #expect(summary.resumedSamples == 4 && summary.computedSamples == 6 && summary.samplesWritten == 10)
+    #expect(!FileManager.default.fileExists(atPath: crashed.path + ".parts"))
+    let (d1, s1, i1, r1) = try contents(clean)
+    let (d2, s2, i2, r2) = try contents(crashed)
+    #expect(d1 == d2 && s1 == s2 && i1 == i2 && r1 == r2)
+    // Resuming a complete file is a no-op.
+    #expect(try DatasetGenerator.run(cfg, output: crashed, options: GenerationOptions(resume: true)).alreadyComplete)
+  }
+
+  @Test("refusals: existing output, different config on resume (named), unknown recipe or parameter, bad folder")
+  func refusals() throws {
+    let dir = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let cfg = try GenerationConfig(recipe: "poisson", samples: 3, resolution: 8)
+    let url = dir.appendingPathComponent("p.nc")
+    _ = try DatasetGenerator.run(cfg, output: url)
+    #expect(throws: GenerationError.outputExists(url.path)) { try DatasetGenerator.run(cfg, output: url) }
+    let other = try GenerationConfig(recipe: "poisson", samples: 3, resolution: 8, seed: 5)
+    #expect {
+      try DatasetGenerator.run(other, output: url, options: GenerationOptions(resume: true))
+    } throws: { e in
+      guard case .configMismatch(_, let d) = e as? GenerationError else { return false }
+      return d == ["seed: 0 → 5"]
+    }
+    _ = try DatasetGenerator.run(other, output: url, options: GenerationOptions(overwrite: true))
+    #expect(try contents(url).1 == (0..<3).map { sampleSeed(runSeed: 5, index: $0) })
+    #expect(throws: GenerationError.self) { try GenerationConfig(recipe: "navier", samples: 1, resolution: 8) }
+    #expect {
+      try GenerationConfig(recipe: "darcy", samples: 1, resolution: 8, parameters: ["tauu": 3])
+    } throws: { e in "\(e)".contains("tauu") && "\(e)".contains("tau") }
+    #expect(throws: GenerationError.self) { try GenerationConfig(recipe: "darcy", samples: 0, resolution: 8) }
+    #expect(throws: GenerationError.self) {
+      try GenerationConfig(recipe: "helmholtz", samples: 1, resolution: 16, dimension: 3)
+    }
+    let missing = dir.appendingPathComponent("no/such/folder/x.nc")
+    #expect(throws: GenerationError.self) { try DatasetGenerator.run(cfg, output: missing) }
+  }
+
+  @Test("a failing solve is reported by sample index, or skipped and listed when asked")
+  func failures() throws {
+    let dir = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    // CG refuses the nonsymmetric Helmholtz block system.
+    let cfg = try GenerationConfig(recipe: "helmholtz", samples: 2, resolution: 41, solver: .cg)
+    #expect {
+      try DatasetGenerator.run(cfg, output: dir.appendingPathComponent("h.nc"), options: GenerationOptions(threads: 1))
+    } throws: { e in
+      guard case .sampleFailed(let i, let reason) = e as? GenerationError else { return false }
+      return i == 0 && reason.contains("symmetric")
+    }
+    let url = dir.appendingPathComponent("h2.nc")
+    let s = try DatasetGenerator.run(
+      cfg, output: url, options: GenerationOptions(threads: 1, overwrite: true, skipFailedSamples: true))
+    #expect(s.skipped == [0, 1] && s.samplesWritten == 0)
+    #expect(try DatasetReader(url: url).attributes["pdekit_skipped_samples"] == "0 1")
+  }
+
+  @Test("every recipe writes its inputs and targets by role; Helmholtz rejects under-resolved grids")
+  func recipes() throws {
+    let dir = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let cases: [(String, Int, [String], [String])] = [
+      ("darcy", 12, ["coefficient"], ["solution"]), ("poisson", 12, ["source"], ["solution"]),
+      ("thermal", 12, ["conductivity", "initial_temperature"], ["temperature"]),
+      ("helmholtz", 41, ["wavespeed"], ["real_part", "imaginary_part"]),
+    ]
+    for (name, n, inputs, targets) in cases {
+      let url = dir.appendingPathComponent("\(name).nc")
+      _ = try DatasetGenerator.run(
+        try GenerationConfig(recipe: name, samples: 2, resolution: n), output: url,
+        options: GenerationOptions(threads: 2))
+      let r = try DatasetReader(url: url)
+      #expect(r.sampleCount == 2)
+      #expect(r.variables(role: .input).map(\.name) == inputs, "\(name)")
+      #expect(r.variables(role: .target).map(\.name) == targets, "\(name)")
+      #expect(try GenerationConfig.decode(r.config).recipe == name)
+      for v in r.variables { #expect(try r.statistics(v.name).count == 2 * n * n) }
+    }
+    #expect(throws: GenerationError.self) {
+      try DatasetGenerator.run(
+        try GenerationConfig(recipe: "helmholtz", samples: 1, resolution: 12),
+        output: dir.appendingPathComponent("x.nc"))
+    }
+    // 3D Darcy.
+    let url3 = dir.appendingPathComponent("darcy3d.nc")
+    _ = try DatasetGenerator.run(
+      try GenerationConfig(recipe: "darcy", samples: 1, resolution: 6, dimension: 3), output: url3)
+    #expect(try DatasetReader(url: url3).variables[0].sampleShape == [6, 6, 6])
+  }
+}
+
+@Suite("The example dataset in data/")
+struct ExampleDatasetTests {
+  /// data/darcy-32.nc, made by `pdekit generate darcy --samples 64 --resolution 32 --out data/darcy-32.nc`.
+  static let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("data/darcy-32.nc")
+
+  @Test("it opens by role and regenerates from its own pdekit_config")
+  func regenerates() throws {
+    let r = try DatasetReader(url: Self.url)
+    #expect(r.sampleCount == 64)
+    let config = try GenerationConfig.decode(r.config)
+    let a = try r.read(r.variables(role: .input)[0].name, samples: 0..<4)
+    let u = try r.read(r.variables(role: .target)[0].name, samples: 0..<4)
+    var small = config
+    small.samples = 4
+    let dir = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let url = dir.appendingPathComponent("again.nc")
+    _ = try DatasetGenerator.run(small, output: url, options: GenerationOptions(threads: 2))
+    let again = try DatasetReader(url: url)
+    let a2 = try again.read("coefficient", samples: 0..<4)
+    let u2 = try again.read("solution", samples: 0..<4)
+    // BLAS kernels may differ between machines, so allow round-off; on one machine these are equal.
+    let flipped = zip(a.scalars, a2.scalars).filter { $0 != $1 }.count
+    #expect(Double(flipped) / Double(a.count) < 1e-3)
+    #expect(u2.maxAbsDifference(u) <= 1e-4 * Double(u.minMax()!.max))
+  }
+}
