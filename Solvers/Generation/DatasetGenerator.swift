@@ -51,7 +51,8 @@ public struct GenerationOptions: Sendable {
   public var overwrite: Bool
   /// Leave out samples whose solve fails (listed in `pdekit_skipped_samples`) instead of stopping.
   public var skipFailedSamples: Bool
-  /// Samples per part file; nil chooses about 50 parts, between 1 and 64 samples each.
+  /// Samples per part file; nil chooses samples/16 clamped to 4…64. Each batch starts a fresh
+  /// solver (one symbolic analysis or AMG setup per batch), so tiny batches cost reuse.
   public var batchSize: Int?
   /// Test hook: throw `GenerationError.simulatedCrash` once this many samples are in parts.
   public var abortAfterSamples: Int?
@@ -149,7 +150,7 @@ public enum DatasetGenerator {
     }
 
     // Batches and what is already done.
-    let batch = options.batchSize ?? min(64, max(1, config.samples / 50))
+    let batch = options.batchSize ?? min(64, max(4, config.samples / 16))
     let batchCount = (config.samples + batch - 1) / batch
     @Sendable func partURL(_ b: Int) -> URL {
       partsURL.appendingPathComponent(String(format: "part-%09d.nc", b * batch))
@@ -207,7 +208,7 @@ public enum DatasetGenerator {
         do {
           try computeBatch(
             b, batch: batch, config: config, recipe: recipe, schema: schema, part: partURL(b), skipFile: skipURL(b),
-            skipFailed: options.skipFailedSamples
+            skipFailed: options.skipFailedSamples, workers: threads
           ) { iterations in
             shared.withLock { s in
               s.done += 1
@@ -285,8 +286,10 @@ public enum DatasetGenerator {
   /// Computes samples of batch `b` with a fresh solver and writes them to `part` atomically.
   static func computeBatch(
     _ b: Int, batch: Int, config: GenerationConfig, recipe: any DatasetRecipe, schema: DatasetSchema, part: URL,
-    skipFile: URL, skipFailed: Bool, onSample: (Int) -> Void
+    skipFile: URL, skipFailed: Bool, workers: Int, onSample: (Int) -> Void
   ) throws {
+    // Workers × OpenMP threads (CHOLMOD/UMFPACK) stays within the cores.
+    BLAS.setOpenMPThreadsForCurrentThread(max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, workers)))
     let first = b * batch
     let last = min(config.samples, first + batch)
     let solver = LinearSolver(config.solver.algorithm, options: KrylovOptions(rtol: config.rtol))

@@ -2,6 +2,7 @@
 // Dispatch is on the element type (`T.self == Float.self`), which the optimizer folds away in
 // specialized code, so a generic caller pays nothing over calling cblas_sgemm/cblas_dgemm itself.
 import CBLAS
+import CSuiteSparse
 
 /// Whether a matrix operand is used as stored or transposed.
 public enum Transpose: Sendable {
@@ -127,6 +128,11 @@ public enum BLAS {
 
   /// Sets the number of OpenBLAS threads (keep BLAS threads × Swift threads ≤ cores).
   public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+
+  /// Sets the OpenMP team size for parallel regions started *from the calling thread* (CHOLMOD
+  /// and UMFPACK use OpenMP in Debian's build). Worker threads that each run a solver call this
+  /// with 1 so that workers × OpenMP threads stays within the cores.
+  public static func setOpenMPThreadsForCurrentThread(_ n: Int) { omp_set_num_threads(Int32(max(1, n))) }
 }
 
 extension NDArray where Element: RealScalar {

@@ -303,13 +303,33 @@ public struct CSRMatrix<T: RealScalar>: Sendable {
     return a
   }
 
-  /// Whether A equals Aᵀ entry by entry within `tolerance` (absolute).
+  /// Whether A equals Aᵀ entry by entry within `tolerance` (absolute). An entry whose mirror is
+  /// not stored must itself be within `tolerance` of zero. No allocation: each mirror entry is
+  /// found by binary search in its (sorted) row, O(nnz log(max row length)).
   public func isSymmetric(tolerance: T = 0) -> Bool {
     guard rows == columns else { return false }
-    let t = transposed()
-    guard t.rowPointers == rowPointers, t.columnIndices == columnIndices else { return false }
-    for k in 0..<values.count where abs(values[k] - t.values[k]) > tolerance { return false }
-    return true
+    return rowPointers.withUnsafeBufferPointer { rp in
+      columnIndices.withUnsafeBufferPointer { ci in
+        values.withUnsafeBufferPointer { v in
+          for i in 0..<rows {
+            for k in Int(rp[i])..<Int(rp[i + 1]) {
+              let j = Int(ci[k])
+              if j == i { continue }
+              var lo = Int(rp[j])
+              var hi = Int(rp[j + 1])
+              let target = Int32(i)
+              while lo < hi {
+                let mid = (lo + hi) >> 1
+                if ci[mid] < target { lo = mid + 1 } else { hi = mid }
+              }
+              let mirror: T = (lo < Int(rp[j + 1]) && ci[lo] == target) ? v[lo] : 0
+              if abs(v[k] - mirror) > tolerance { return false }
+            }
+          }
+          return true
+        }
+      }
+    }
   }
 }
 

@@ -56,7 +56,7 @@ struct Generate: ParsableCommand {
   @Option(help: "Worker threads (default: all cores). BLAS runs single-threaded meanwhile.")
   var threads: Int?
 
-  @Option(help: "Samples per crash-safe part file (default: about 1/50 of the run, 1–64).")
+  @Option(help: "Samples per crash-safe part file; each part starts a fresh solver (default: samples/16, 4–64).")
   var batchSize: Int?
 
   @Option(help: "Output NetCDF file.")
