@@ -149,6 +149,17 @@ public enum DatasetGenerator {
       }
     }
 
+    // One run per output at a time: an exclusive lock on OUT.parts/lock (released by the kernel
+    // if the process dies, so a kill -9 never leaves a stale lock).
+    let lockPath = partsURL.appendingPathComponent("lock").path
+    let lockFD = open(lockPath, O_CREAT | O_RDWR, 0o644)
+    guard lockFD >= 0 else { throw GenerationError.unwritable("cannot create \(lockPath)") }
+    defer { close(lockFD) }
+    guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
+      throw GenerationError.unwritable(
+        "another pdekit generate is writing \(outPath) right now (\(lockPath) is locked); wait for it to finish")
+    }
+
     // Batches and what is already done.
     let batch = options.batchSize ?? min(64, max(4, config.samples / 16))
     let batchCount = (config.samples + batch - 1) / batch
@@ -315,7 +326,10 @@ public enum DatasetGenerator {
     }
     let tmp = URL(fileURLWithPath: part.path + ".tmp")
     try? FileManager.default.removeItem(at: tmp)
-    let writer = try DatasetWriter.create(at: tmp, schema: schema)
+    // Parts are uncompressed: the merge compresses once, instead of compressing twice.
+    var partSchema = schema
+    partSchema.deflateLevel = 0
+    let writer = try DatasetWriter.create(at: tmp, schema: partSchema)
     for (fields, diagnostics) in samples { try writer.append(fields, diagnostics: diagnostics) }
     try writer.close()
     if !skipped.isEmpty {

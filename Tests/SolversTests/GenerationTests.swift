@@ -104,6 +104,13 @@ struct GenerationTests {
     #expect(throws: GenerationError.self) {
       try DatasetGenerator.run(cfg, output: crashed, options: GenerationOptions())
     }
+    // While another process holds the run's lock, a second run is refused.
+    let fd = open(crashed.path + ".parts/lock", O_CREAT | O_RDWR, 0o644)
+    #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
+    #expect {
+      try DatasetGenerator.run(cfg, output: crashed, options: GenerationOptions(resume: true, batchSize: 2))
+    } throws: { e in "\(e)".contains("another pdekit generate") }
+    close(fd)
     let summary = try DatasetGenerator.run(
       cfg, output: crashed, options: GenerationOptions(threads: 2, resume: true, batchSize: 2))
     #expect(summary.resumedSamples == 4 && summary.computedSamples == 6 && summary.samplesWritten == 10)
