@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
-"""Summarise a bench/run.sh raw results file into bench/RESULTS.md (stdlib only).
+"""Summarise bench/run.sh raw results files into bench/RESULTS.md (stdlib only).
 
-    python3 bench/report.py bench/results/raw-<timestamp>.jsonl [--out bench/RESULTS.md]
+    python3 bench/report.py bench/results/raw-<timestamp>.jsonl [more raw files] [--out bench/RESULTS.md]
 
 Input: JSON lines written by bench/run.sh -- one "meta" line, then one line per
-implementation per invocation, tagged with round, suite (fft|spmv|gemm), side
-(pdekit|peer) and variant ("default", or "coretype_<CORE>" for the PDEKit gemm run
-with OPENBLAS_CORETYPE=<CORE>).
+implementation per invocation, tagged with round, suite (fft|spmv|gemm|solvers), side
+(pdekit|peer|export) and variant ("default", or "coretype_<CORE>" for the PDEKit gemm run
+with OPENBLAS_CORETYPE=<CORE>). With several files, every suite is taken from the LAST file
+that holds it (so a solvers-only run can be combined with the previous kernels run).
+
+Solvers suite (section "Solvers"): records are grouped by (bench, impl); the time of a group
+is the median over rounds of the per-sample median time per solve (setup + solve);
+iterations and residuals are per sample. Goals are judged per problem size.
 
 Aggregation: records are grouped by (suite, impl, variant). Each record already holds
 the median over its --reps timed reps (median_s); the reported time of a group is the
@@ -34,7 +39,7 @@ SPMV_SCIPY_MIN = 1.0      # scipy_csr_matvec_time / pdekit_time >= 1.0
 # ----------------------------------------------------------------------------- loading
 
 def load(path):
-    meta, recs = {}, []
+    meta, recs, other = {}, [], []
     with open(path) as f:
         for n, line in enumerate(f, 1):
             line = line.strip()
@@ -47,16 +52,22 @@ def load(path):
                 continue
             if d.get("meta"):
                 meta = d
+            elif d.get("meta_end"):
+                meta.update({k: v for k, v in d.items() if k != "meta_end"})
+            elif "export" in d or ("error" in d and "impl" in d):
+                other.append(d)
             elif "median_s" in d and "impl" in d:
                 d.setdefault("suite", guess_suite(d.get("bench", "")))
                 d.setdefault("variant", "default")
                 d.setdefault("round", 1)
                 d.setdefault("side", "peer" if d["impl"] in PEERS.get(d["suite"], ()) else "pdekit")
                 recs.append(d)
-    return meta, recs
+    return meta, recs, other
 
 
 def guess_suite(bench):
+    if bench.startswith("darcy") or bench.startswith("mm_read"):
+        return "solvers"
     for s in ("fft", "spmv", "gemm"):
         if s in bench:
             return s
@@ -188,6 +199,7 @@ def live_machine():
 # ----------------------------------------------------------------------------- report
 
 def build(meta, recs, raw_rel):
+    """The kernel sections (fft, spmv, gemm)."""
     G = group(recs)
     get = lambda suite, impl, variant="default": G.get((suite, impl, variant))
     core_variant = next((v for (_, _, v) in G if v.startswith("coretype_")), None)
@@ -210,7 +222,6 @@ def build(meta, recs, raw_rel):
     command = meta.get("command") or f"bench/run.sh --rounds {rounds} --reps {reps}"
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
-    emit(["# PDEKit benchmark results", ""], stdout=False)
     if meta.get("quick") or (rounds or 0) < 2 or (reps or 0) < 10:
         emit([f"> **Smoke test only** ({rounds} round(s) × {reps} reps): these numbers are too noisy "
               "to judge the goals. Use `bench/run.sh` (default 3 rounds × 20 reps).", ""])
@@ -397,24 +408,301 @@ def build(meta, recs, raw_rel):
     return md, out
 
 
+# ----------------------------------------------------------------------------- solvers suite
+
+SOLVER_RTOL_SLACK = 1.01        # a true residual above rtol * this is flagged
+AMG_ITER_MAX = 1.2              # PDEKit AMG-CG iterations <= 1.2 x pyamg's
+CG_ITER_TOL = 2                 # |PDEKit CG - scipy CG| iterations per sample <= 2
+
+SOLVER_ROWS = [  # (impl, label, counterpart impl or None, counterpart label)
+    ("pdekit_cholmod", "PDEKit CHOLMOD (one LinearSolver, symbolic analysis reused)", "sksparse_cholmod", "sksparse"),
+    ("sksparse_cholmod", "scikit-sparse CHOLMOD (analyze once, cholesky_inplace per sample)", None, None),
+    ("scipy_spsolve", "scipy spsolve (SuperLU, COLAMD)", None, None),
+    ("pdekit_amg_cg", "PDEKit SA-AMG + CG (one LinearSolver, hierarchy refreshed)", "pyamg_sa_cg", "pyamg"),
+    ("pdekit_amg_cg_fresh", "PDEKit SA-AMG + CG (new solver per sample, full setup)", "pyamg_sa_cg", "pyamg"),
+    ("pyamg_sa_cg", "pyamg smoothed_aggregation_solver + CG (setup per sample)", None, None),
+    ("pdekit_ic0_cg", "PDEKit IC(0) + CG", None, None),
+    ("pdekit_cg", "PDEKit CG (no preconditioner)", "scipy_cg", "scipy CG"),
+    ("scipy_cg", "scipy CG (no preconditioner)", None, None),
+]
+
+
+def build_solvers(meta, recs, other, raw_rel):
+    md, out = [], []
+
+    def emit(lines, stdout=True):
+        md.extend(lines)
+        if stdout:
+            out.extend(lines)
+
+    G = {}
+    for r in recs:
+        G.setdefault((r["bench"], r["impl"]), []).append(r)
+    G = {k: Group(v) for k, v in G.items()}
+    get = lambda bench, impl: G.get((bench, impl))
+    errors = {(e.get("bench"), e["impl"]): e["error"] for e in other if "error" in e}
+    exports = {}
+    for e in other:
+        if "export" in e:
+            key = "mm_read" if e.get("storage") == "general" else f"darcy{e['dim']}d_{e['n']}"
+            exports[key] = e
+
+    def first(impl, key):
+        for r in recs:
+            if r["impl"] == impl and r.get(key) is not None:
+                return r[key]
+        return None
+
+    def peer_field(key):
+        return next((r[key] for r in recs if r.get("side") == "peer" and r.get(key) is not None), None)
+
+    rounds = meta.get("solver_rounds") or max((r["round"] for r in recs), default=1)
+    quick = meta.get("quick")
+    emit(["## Solvers — Darcy (FNO coefficient) and Matrix Market read", ""])
+    if quick:
+        emit(["> **Smoke test only** (small sizes, few samples): not for judging the goals.", ""])
+    blas = next((b for b in (peer_field("blas") or []) if "openblas-pthread" in (b.get("filepath") or "")), {})
+    emit([
+        f"- **Date (UTC):** run started {meta.get('started_utc', 'unknown')}",
+        f"- **Command:** `{meta.get('command', 'bench/run.sh --suite solvers')}` — one pass per size; the "
+        f"fast methods (CHOLMOD, AMG) run in {rounds} round(s) per 2D size with PDEKit and peer order "
+        f"alternating, the slow ones (CG, IC0-CG, spsolve) and 3D in one",
+        f"- **Raw data:** `{raw_rel}`",
+        f"- **Machine:** {meta.get('nproc', '?')} CPUs, {meta.get('cpu_model', '?')} — shared: other jobs "
+        f"ran at the same time, so expect noise; the goal lines give the per-round range"
+        + (f" (1-min load average {meta['loadavg_start'][0]} at the start, {meta['loadavg_end'][0]} at the end)"
+           if meta.get("loadavg_start") and meta.get("loadavg_end") else ""),
+        f"- **Libraries:** CHOLMOD {first('pdekit_cholmod', 'cholmod_version') or '?'} (SuiteSparse "
+        f"{first('pdekit_cholmod', 'suitesparse_version') or '?'}, Debian) on both sides — PDEKit links it, "
+        f"scikit-sparse {peer_field('sksparse_version') or '?'} was built against it; its BLAS is Debian "
+        f"OpenBLAS {blas.get('version', '?')} ({blas.get('architecture', '?')} kernels auto-detected) on both "
+        f"sides. pyamg {peer_field('pyamg_version') or '?'}, scipy {peer_field('scipy_version') or '?'}, "
+        f"numpy {peer_field('numpy_version') or '?'}.",
+        f"- **Threads:** 1 everywhere (`OPENBLAS_NUM_THREADS=1`, `OMP_NUM_THREADS=1`, threadpoolctl limits "
+        f"in the peers, including fast_matrix_market's reader).",
+        "- **Problem:** −∇·(a∇u) = 1 on the unit square/cube, u = 0 on the boundary, cell-centred finite "
+        "volumes with harmonic face means (`Darcy.discretize`). a = 12 where μ ≥ 0 and 3 where μ < 0, μ a "
+        "Gaussian random field drawn by PDEKit on the periodic N^d grid with covariance (−Δ + 9I)^(−2) "
+        "(α = 2, τ = 3, mean mode removed) — a stand-in for the FNO's Neumann (cosine) field of the same "
+        "covariance. Sample i uses `grf.sample(seed: 0, index: i)`. PDEKit writes every A_i, b_i as "
+        "Matrix Market files and both sides solve exactly those (read time excluded).",
+        "- **Time per solve** = setup + solve of one sample (factorization or preconditioner setup/refresh "
+        "plus the solve); the table gives the median over samples (median over rounds of that where "
+        "there are several rounds). Sample 0 includes the symbolic analysis / first AMG setup. "
+        "rtol = 1e-8, x0 = 0, stopping rule ‖r‖ ≤ 1e-8 ‖b‖ on both sides. \"wall\" = the whole "
+        "`LinearSolver.solve` call, which adds input validation (finite check, symmetry check) and a "
+        "residual check to setup + solve.",
+        "",
+    ], stdout=False)
+
+    def its_str(g):
+        its = g.field("iterations") if g else None
+        if not its or max(its) == 0:
+            return "—"
+        lo, hi = min(its), max(its)
+        med = statistics.median(its)
+        return f"{med:g} ({lo}–{hi})" if lo != hi else f"{med:g}"
+
+    def rel_str(g):
+        v = max(r.get("max_relres", 0) for r in g.recs)
+        return f"{v:.1e}"
+
+    def ratio(a, b, key="median_s"):
+        ta, tb = (a.agg(key) if a else None), (b.agg(key) if b else None)
+        return ta / tb if ta and tb else None
+
+    darcy = sorted({b for (b, _) in G if b.startswith("darcy")} | {b for (b, _) in errors if b and b.startswith("darcy")},
+                   key=lambda b: (int(b[5]), int(b.split("_")[1])))
+    bad_res = []
+    for bench in darcy:
+        dim, n = int(bench[5]), int(bench.split("_")[1])
+        ex = exports.get(bench, {})
+        g0 = next((g for (b, _), g in G.items() if b == bench), None)
+        rows_n, nnz, samples = (g0.field("rows"), g0.field("nnz"), g0.field("samples")) if g0 else (None, None, None)
+        frac = ex.get("fraction_12")
+        title = f"### Darcy {dim}D, {n}{'²' if dim == 2 else '³'} cells"
+        info = (f"{rows_n:,} unknowns, {nnz:,} nonzeros, {samples} samples" if rows_n else "")
+        if frac:
+            info += f"; a = 12 on {100 * min(frac):.0f}–{100 * max(frac):.0f} % of the cells"
+        header = ["Implementation", "per solve (ms)", "setup (ms)", "solve (ms)", "wall (ms)",
+                  "iterations", "max ‖b−Ax‖/‖b‖", "counterpart / this"]
+        rows = []
+        for impl, label, cp, cpl in SOLVER_ROWS:
+            g = get(bench, impl)
+            if g is None:
+                if (bench, impl) in errors:
+                    rows.append([label, "error: " + errors[(bench, impl)][:80], "", "", "", "", "", ""])
+                continue
+            t = g.agg()
+            r = ratio(get(bench, cp), g) if cp else None
+            no_setup = impl in ("scipy_spsolve", "scipy_cg")   # one call, nothing to split off
+            rows.append([label + (f" [{g.rounds} rounds]" if g.rounds > 1 else ""), ms(t),
+                         "—" if no_setup else ms(g.agg("median_setup_s")), ms(g.agg("median_solve_s")),
+                         ms(g.agg("median_wall_s")) if g.side == "pdekit" else "—",
+                         its_str(g), rel_str(g), f"{x(r)} ({cpl})" if r else "—"])
+            worst = max(r_.get("max_relres", 0) for r_ in g.recs)
+            if worst > 1e-8 * SOLVER_RTOL_SLACK:
+                bad_res.append(f"{impl} at {bench}: {worst:.2e}")
+        emit([title, "", info + ". Times in ms; counterpart / this > 1 means this row is faster.", ""]
+             + md_table(header, rows) + [""])
+        if dim == 3:
+            cand = [(g.agg(), impl) for (b, impl), g in G.items() if b == bench and g.agg()]
+            cand.sort()
+            if len(cand) >= 2:
+                (t1, w), (t2, r2) = cand[0], cand[1]
+                names = {i: l for i, l, _, _ in SOLVER_ROWS}
+                chol = get(bench, "pdekit_cholmod")
+                sk = get(bench, "sksparse_cholmod")
+                direct = chol or sk
+                extra = (f"; CHOLMOD (fill-in) takes {ms(direct.agg())} ms per solve, "
+                         f"{direct.agg() / t1:.0f}× the winner") if direct else ""
+                emit([f"**3D winner:** {names.get(w, w)} at {ms(t1)} ms per solve, {t2 / t1:.2f}× faster than "
+                      f"the runner-up ({names.get(r2, r2)}, {ms(t2)} ms){extra}. scipy spsolve is not run at "
+                      f"this size (SuperLU with COLAMD needs minutes and many GB in 3D: 7 s at 32³ and "
+                      f"33 s / 1.4 GB at 40³ when the suite was written).", ""])
+
+    # Summary and goals over the 2D sizes.
+    two = [b for b in darcy if b.startswith("darcy2d")]
+    if two:
+        heads = [f"{b.split('_')[1]}²" for b in two]
+
+        def row(label, f):
+            return [label] + [f(b) for b in two]
+
+        def t_ratio(num, den):
+            return lambda b: x(ratio(get(b, num), get(b, den)))
+
+        def it_ratio(b):
+            p, q = get(b, "pdekit_amg_cg"), get(b, "pyamg_sa_cg")
+            if not p or not q:
+                return "n/a"
+            return f"{statistics.median(p.field('iterations')):g} / {statistics.median(q.field('iterations')):g}"
+
+        def cg_diff(b):
+            p, q = get(b, "pdekit_cg"), get(b, "scipy_cg")
+            if not p or not q:
+                return None
+            a, c = p.field("iterations"), q.field("iterations")
+            return max(abs(i - j) for i, j in zip(a, c)) if len(a) == len(c) else None
+
+        def wall_ratio(impl):
+            def f(b):
+                g = get(b, impl)
+                return x(g.agg("median_wall_s") / g.agg()) if g and g.agg("median_wall_s") and g.agg() else "n/a"
+            return f
+
+        rows = [
+            row("CHOLMOD: sksparse / PDEKit (time)", t_ratio("sksparse_cholmod", "pdekit_cholmod")),
+            row("AMG-CG: pyamg / PDEKit refresh (time)", t_ratio("pyamg_sa_cg", "pdekit_amg_cg")),
+            row("AMG-CG: pyamg / PDEKit fresh setup (time)", t_ratio("pyamg_sa_cg", "pdekit_amg_cg_fresh")),
+            row("AMG-CG iterations PDEKit / pyamg (median)", it_ratio),
+            row("CG: scipy / PDEKit (time)", t_ratio("scipy_cg", "pdekit_cg")),
+            row("CG iterations: max |PDEKit − scipy| per sample", lambda b: str(cg_diff(b)) if cg_diff(b) is not None else "n/a"),
+            row("spsolve / PDEKit CHOLMOD (time)", t_ratio("scipy_spsolve", "pdekit_cholmod")),
+            row("PDEKit wall / (setup + solve), CHOLMOD", wall_ratio("pdekit_cholmod")),
+            row("PDEKit wall / (setup + solve), AMG-CG", wall_ratio("pdekit_amg_cg")),
+        ]
+        emit(["### Summary (2D)", "", "Ratios are peer time / PDEKit time (> 1: PDEKit faster), same run.", ""]
+             + md_table(["", *heads], rows) + [""])
+
+        goals = []
+        for b, h in zip(two, heads):
+            p, q = get(b, "pdekit_cholmod"), get(b, "sksparse_cholmod")
+            if p and q:
+                r = ratio(q, p)
+                pr = paired_ratios(q, p)
+                goals.append(f"- {h} CHOLMOD ≤ 1.0× scikit-sparse: sksparse/PDEKit = {x(r)} "
+                             f"(per round {rng(pr)}) {verdict(r >= 1.0)}{straddle(pr, 1.0)}")
+            else:
+                goals.append(f"- {h} CHOLMOD ≤ 1.0× scikit-sparse: {verdict(None)}")
+            p, q = get(b, "pdekit_amg_cg"), get(b, "pyamg_sa_cg")
+            if p and q:
+                ip, iq = statistics.median(p.field("iterations")), statistics.median(q.field("iterations"))
+                r = ratio(q, p)
+                pr = paired_ratios(q, p)
+                pf = get(b, "pdekit_amg_cg_fresh")
+                rf = ratio(q, pf) if pf else None
+                goals.append(f"- {h} AMG-CG iterations ≤ {AMG_ITER_MAX}× pyamg: {ip:g} vs {iq:g} "
+                             f"{verdict(ip <= AMG_ITER_MAX * iq)}; time ≤ 1.0× pyamg: pyamg/PDEKit = {x(r)} "
+                             f"(per round {rng(pr)}) {verdict(r >= 1.0)}{straddle(pr, 1.0)}"
+                             + (f" (with a full setup per sample like pyamg: {x(rf)})" if rf else ""))
+            else:
+                goals.append(f"- {h} AMG-CG vs pyamg: {verdict(None)}")
+            d = cg_diff(b)
+            goals.append(f"- {h} CG iterations equal to scipy's (± {CG_ITER_TOL}) on every sample: "
+                         + (f"max |difference| = {d} {verdict(d <= CG_ITER_TOL)}" if d is not None else verdict(None)))
+        emit(["**Goals** (per size):", ""] + goals + [""])
+    emit(["**Residual check:** " + ("every solve on both sides ends with a true relative residual ≤ 1e-8."
+                                    if not bad_res else "above 1.01e-8: " + "; ".join(bad_res) + "."), ""])
+
+    # Matrix Market read.
+    pr_, pc_ = get("mm_read", "pdekit_read"), get("mm_read", "pdekit_read_csr")
+    sr_, sc_, s2 = get("mm_read", "scipy_mmread"), get("mm_read", "scipy_mmread_csr"), get("mm_read", "scipy_mmread_2threads")
+    if pr_ or sr_:
+        g = pr_ or sr_
+        size = g.field("bytes") or 0
+        emit([f"### Matrix Market read — {size / 1e6:.0f} MB file ({g.field('entries') or 0:,} entries, "
+              f"{g.field('rows') or 0:,} rows, coordinate real general: a 2D Darcy matrix)", ""], stdout=True)
+        rows = []
+        for g, label, cp in ((pr_, "PDEKit MatrixMarket.read → triplets, 1 thread", sr_),
+                             (pc_, "PDEKit MatrixMarket.read + .csr(), 1 thread", sc_),
+                             (sr_, "scipy.io.mmread → COO (fast_matrix_market), 1 thread", None),
+                             (sc_, "scipy.io.mmread(...).tocsr(), 1 thread", None),
+                             (s2, "scipy.io.mmread, fast_matrix_market default threads (2)", None)):
+            if g is None:
+                continue
+            t = g.agg()
+            rows.append([label, f"{t:.3f}", f"{size / t / 1e6:.0f}",
+                         f"{x(cp.agg() / t)} (scipy, 1 thread)" if cp else "—"])
+        emit(md_table(["Reader", "median (s)", "MB/s", "scipy / this"], rows)
+             + ["", f"Median over {g.field('reps')} reads × {g.rounds} round(s) (page cache warm: one "
+                "untimed read first). No goal was set for the read; > 1 would mean PDEKit is faster.", ""])
+    return md, out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("raw", help="raw JSON-lines file from bench/run.sh")
+    ap.add_argument("raw", nargs="+", help="raw JSON-lines file(s) from bench/run.sh; each suite is "
+                    "taken from the last file that has it")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"),
                     help="markdown output (default bench/RESULTS.md)")
     a = ap.parse_args()
-    meta, recs = load(a.raw)
-    if not recs:
-        sys.exit(f"report.py: no benchmark records in {a.raw}")
-    raw_abs = os.path.abspath(a.raw)
-    raw_rel = os.path.relpath(raw_abs, ROOT) if raw_abs.startswith(ROOT + os.sep) else raw_abs
-    md, out = build(meta, recs, raw_rel)
+
+    def rel(p):
+        p = os.path.abspath(p)
+        return os.path.relpath(p, ROOT) if p.startswith(ROOT + os.sep) else p
+
+    kernels = solvers = None   # (meta, recs, other, raw_rel) of the file each suite comes from
+    for path in a.raw:
+        meta, recs, other = load(path)
+        k = [r for r in recs if r["suite"] in ("fft", "spmv", "gemm")]
+        sv = [r for r in recs if r["suite"] == "solvers"]
+        so = [r for r in other if r.get("suite", "solvers") == "solvers"]
+        if k:
+            kernels = (meta, k, [], rel(path))
+        if sv or so:
+            solvers = (meta, sv, so, rel(path))
+    if kernels is None and solvers is None:
+        sys.exit(f"report.py: no benchmark records in {' '.join(a.raw)}")
+    md, out = ["# PDEKit benchmark results", ""], []
+    raws = []
+    if kernels:
+        m, o = build(kernels[0], kernels[1], kernels[3])
+        md += m
+        out += o
+        raws.append(kernels[3])
+    if solvers:
+        m, o = build_solvers(*solvers)
+        md += m
+        out += o
+        if solvers[3] not in raws:
+            raws.append(solvers[3])
     with open(a.out, "w") as f:
         f.write("\n".join(md).rstrip() + "\n")
     print("\n".join(out).rstrip())
     out_abs = os.path.abspath(a.out)
     shown = os.path.relpath(out_abs, ROOT) if out_abs.startswith(ROOT + os.sep) else out_abs
-    print(f"\nwrote {shown} (raw data: {raw_rel})")
+    print(f"\nwrote {shown} (raw data: {', '.join(raws)})")
 
 
 if __name__ == "__main__":

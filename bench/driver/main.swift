@@ -2,8 +2,9 @@
 // same work as the peer script of the same name in bench/peers/ and prints one JSON line per
 // implementation: {"bench", "impl", "median_s", "min_s", "reps", "threads", ...}.
 //
-//   swift build -c release --product pdekit-bench
-//   .build/release/pdekit-bench fft|spmv|gemm [--reps R] [--warmup W] [--threads T] [--n N]
+//   swift build -c release --scratch-path .build-bench --product pdekit-bench
+//   .build-bench/release/pdekit-bench fft|spmv|gemm [--reps R] [--warmup W] [--threads T] [--n N]
+//   .build-bench/release/pdekit-bench darcy-export|darcy|mm-read ...   (SolverBenches.swift)
 import CBLAS
 import Dispatch
 import Foundation
@@ -22,7 +23,10 @@ func parseOptions() -> Options {
   var args = CommandLine.arguments.dropFirst()
   guard let b = args.popFirst(), ["fft", "spmv", "gemm"].contains(b) else {
     FileHandle.standardError.write(
-      "usage: pdekit-bench fft|spmv|gemm [--reps R] [--warmup W] [--threads T] [--n N]\n".data(using: .utf8)!)
+      ("usage: pdekit-bench fft|spmv|gemm [--reps R] [--warmup W] [--threads T] [--n N]\n"
+        + "       pdekit-bench darcy-export --n N --samples S --dim 2|3 --dir D [--seed K] [--storage symmetric|general]\n"
+        + "       pdekit-bench darcy --dir D [--methods cholmod,amg-cg,amg-cg-fresh,ic0-cg,cg] [--samples K] [--rtol R]\n"
+        + "       pdekit-bench mm-read --file F [--reps R] [--warmup W]\n").data(using: .utf8)!)
     exit(2)
   }
   o.bench = b
@@ -211,6 +215,10 @@ func benchGEMM(_ o: Options) throws {
   record("sgemm_\(n)", "cblas_direct", o, directTimes, e2)
 }
 
+if CommandLine.arguments.count > 1, solverSubcommands.contains(CommandLine.arguments[1]) {
+  runSolverSubcommand(CommandLine.arguments[1], CommandLine.arguments.dropFirst(2))
+  exit(0)
+}
 let options = parseOptions()
 do {
   switch options.bench {
