@@ -258,9 +258,16 @@ public final class LinearSolver {
   }
 
   private func relativeResidual(_ a: CSRMatrix<Double>, _ x: [Double], _ b: [Double]) throws -> Double {
-    let ax = try a.multiply(NDArray(shape: [x.count], data: x)).scalars
-    let r = zip(b, ax).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
-    let bn = b.map { $0 * $0 }.reduce(0, +).squareRoot()
-    return bn > 0 ? r / bn : r
+    var ax = [Double](repeating: 0, count: b.count)
+    x.withUnsafeBufferPointer { xp in ax.withUnsafeMutableBufferPointer { a.apply(xp.baseAddress!, $0.baseAddress!) } }
+    var r2 = 0.0
+    var b2 = 0.0
+    for i in 0..<b.count {
+      let d = b[i] - ax[i]
+      r2 += d * d
+      b2 += b[i] * b[i]
+    }
+    return b2 > 0 ? (r2 / b2).squareRoot() : r2.squareRoot()
   }
+
 }
