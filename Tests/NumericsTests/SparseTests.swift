@@ -67,7 +67,7 @@ struct SparseTests {
     let (sq, sqDense) = randomCOO(9, 9, entries: 30, seed: 5)
     let s = try sq.csr()
     #expect(s.diagonal() == (0..<9).map { sqDense[$0, $0] })
-    let sym = try (s.dense() + s.transposed().dense())
+    let sym = s.dense() + s.transposed().dense()
     var symCOO = COOMatrix<Double>(rows: 9, columns: 9)
     for i in 0..<9 { for j in 0..<9 where sym[i, j] != 0 { symCOO.append(i, j, sym[i, j]) } }
     #expect(try symCOO.csr().isSymmetric(tolerance: 1e-15))

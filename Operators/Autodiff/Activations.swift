@@ -1,0 +1,155 @@
+// Activation functions on the tape. GELU is the exact (erf) form, PyTorch's default
+// (`torch.nn.functional.gelu(x, approximate="none")`), which neuraloperator's FNO uses.
+// Reference: D. Hendrycks, K. Gimpel, "Gaussian Error Linear Units (GELUs)", arXiv:1606.08415.
+import Foundation
+import Numerics
+
+@inline(__always) func erfT<T: RealScalar>(_ x: T) -> T {
+  T.self == Float.self ? T(erff(Float(x))) : T(erf(Double(x)))
+}
+
+@inline(__always) func expT<T: RealScalar>(_ x: T) -> T {
+  T.self == Float.self ? T(expf(Float(x))) : T(exp(Double(x)))
+}
+
+// Float kernels without libm calls (and without fma, a libm call on baseline x86-64), so that the GELU loops vectorize (as PyTorch's vectorized
+// CPU kernels do). Coefficients are least-squares fits on Chebyshev nodes made for PDEKit:
+//   |u| < 1:  erf(u) = u · P(u²), P of degree 6                    (≤ 2.3 ulp)
+//   |u| ≥ 1:  erfc(|u|) = exp(−u² + H(1/|u|)) / |u|, H of degree 8 (relative ≈ 2⁻²⁴·u²)
+//   exp(y) = 2ᵏ · (1 + r + r² Q(r)), y = k ln 2 + r, Q of degree 4 (≤ 1e-8 relative)
+// so Φ(x) = ½ erfc(−x/√2) keeps its relative accuracy in the negative tail, where the textbook
+// ½(1 + erf(x/√2)) cancels.
+
+/// e^y for y ≤ 0 (clamped at −87, where Float stays normal), branch-free.
+@inline(__always) func fastExp(_ y: Float) -> Float {
+  let yc: Float = y > -87 ? y : -87
+  let shifter: Float = 12_582_912  // 1.5 · 2²³: adding it rounds to an integer
+  let z = shifter + yc * 1.442_695_0
+  let k = z - shifter
+  let r = (yc - k * 0.693_145_751_953_125) - k * 1.428_606_765_330_187e-06
+  var q: Float = 0.001_393_364_3
+  q = 0.008_363_175_2 + q * r
+  q = 0.041_666_467 + q * r
+  q = 0.166_665_76 + q * r
+  q = 0.5 + q * r
+  let p = (1 + r) + (r * r) * q
+  let bits = (z.bitPattern &- shifter.bitPattern &+ 127) << 23
+  return p * Float(bitPattern: bits)
+}
+
+/// The standard normal CDF Φ(x) = ½(1 + erf(x/√2)) in Float, branch-free.
+@inline(__always) func fastNormalCDF(_ x: Float) -> Float {
+  let u = x * 0.707_106_78
+  let t = abs(u)
+  let s = u * u
+  var p: Float = 7.847_259_3e-05
+  p = -0.000_800_818_96 + p * s
+  p = 0.005_188_099_1 + p * s
+  p = -0.026_853_692 + p * s
+  p = 0.112_835_82 + p * s
+  p = -0.376_126_26 + p * s
+  p = 1.128_379_1 + p * s
+  let inner: Float = 0.5 + (0.5 * u) * p
+  let tc: Float = t < 1 ? 1 : (t > 10 ? 10 : t)
+  let w = 1 / tc
+  var h: Float = 0.113_193_31
+  h = -0.618_165_85 + h * w
+  h = 1.443_318_7 + h * w
+  h = -1.824_581_4 + h * w
+  h = 1.207_307_1 + h * w
+  h = -0.109_663_77 + h * w
+  h = -0.487_966_81 + h * w
+  h = -0.000_697_886_98 + h * w
+  h = -0.572_348_71 + h * w
+  let halfErfc = 0.5 * fastExp(h - tc * tc) * w
+  let outer = u > 0 ? 1 - halfErfc : halfErfc
+  let r = t < 1 ? inner : outer
+  return x.isNaN ? x : r
+}
+
+@inline(__always) func floats<T>(_ p: SharedPointer<T>) -> UnsafeMutablePointer<Float> {
+  UnsafeMutableRawPointer(p.base).assumingMemoryBound(to: Float.self)
+}
+
+/// Gaussian error linear unit, exact form.
+///
+/// ```
+/// gelu(x) = x · Φ(x) = ½ · x · (1 + erf(x / √2))
+/// gelu′(x) = Φ(x) + x · φ(x),   φ(x) = exp(−x²/2) / √(2π)
+/// ```
+///
+/// Shapes are unchanged. Float64 evaluates erf and exp with libm; Float32 uses PDEKit's
+/// vectorizable kernels (Φ within a few ulp, accurate in the negative tail), as PyTorch's CPU
+/// kernels use vectorized approximations.
+@specialized(where T == Float)
+@specialized(where T == Double)
+public func gelu<T: RealScalar>(_ x: Tensor<T>) -> Tensor<T> {
+  let vx = x.value
+  let n = vx.count
+  let invSqrt2 = T(0.70710678118654752440084436210484903928)
+  // Φ(x) is kept for the pullback, which then needs only an exponential per element.
+  var cdf = NDArray<T>(shape: vx.shape) { _ in }
+  var y = NDArray<T>(shape: vx.shape) { _ in }
+  vx.withUnsafeBufferPointer { xp in
+    cdf.withUnsafeMutableBufferPointer { cp in
+      y.withUnsafeMutableBufferPointer { yp in
+        let (xs, cs, ys) = (
+          SharedPointer(base: UnsafeMutablePointer(mutating: xp.baseAddress!)), SharedPointer(base: cp.baseAddress!),
+          SharedPointer(base: yp.baseAddress!)
+        )
+        parallelChunks(n) { range in
+          if T.self == Float.self {
+            let (x, c, y) = (floats(xs), floats(cs), floats(ys))
+            for i in range {
+              let v = x[i]
+              let phi = fastNormalCDF(v)
+              c[i] = phi
+              y[i] = v * phi
+            }
+          } else {
+            for i in range {
+              let v = xs.base[i]
+              let c = T(0.5) * (1 + erfT(v * invSqrt2))
+              cs.base[i] = c
+              ys.base[i] = v * c
+            }
+          }
+        }
+      }
+    }
+  }
+  let phi = cdf
+  return Tensor.record(y, [x]) { g, _ in
+    let invSqrt2Pi = T(0.39894228040143267793994605993438186848)
+    var d = NDArray<T>(shape: vx.shape) { _ in }
+    vx.withUnsafeBufferPointer { xp in
+      phi.withUnsafeBufferPointer { cp in
+        g.withUnsafeBufferPointer { gp in
+          d.withUnsafeMutableBufferPointer { dp in
+            let (xs, cs, gs, ds) = (
+              SharedPointer(base: UnsafeMutablePointer(mutating: xp.baseAddress!)),
+              SharedPointer(base: UnsafeMutablePointer(mutating: cp.baseAddress!)),
+              SharedPointer(base: UnsafeMutablePointer(mutating: gp.baseAddress!)), SharedPointer(base: dp.baseAddress!)
+            )
+            parallelChunks(n) { range in
+              if T.self == Float.self {
+                let (x, c, g, d) = (floats(xs), floats(cs), floats(gs), floats(ds))
+                let k = Float(invSqrt2Pi)
+                for i in range {
+                  let v = x[i]
+                  d[i] = g[i] * (c[i] + v * k * fastExp(-0.5 * v * v))
+                }
+              } else {
+                for i in range {
+                  let v = xs.base[i]
+                  ds.base[i] = gs.base[i] * (cs.base[i] + v * invSqrt2Pi * expT(T(-0.5) * v * v))
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return [d]
+  }
+}

@@ -1,0 +1,178 @@
+// Matrix products on the tape: matmul, linear (last-axis affine map) and channel mixing
+// (1×1 convolution over [batch, channels, points…]). All run on BLAS gemm, row-major.
+import Numerics
+
+/// Matrix product of two rank-2 tensors (BLAS gemm).
+///
+/// ```
+/// c = a · b          a: [m, k], b: [k, n], c: [m, n]
+/// ∂a = ḡ · bᵀ,  ∂b = aᵀ · ḡ
+/// ```
+@specialized(where T == Float)
+@specialized(where T == Double)
+public func matmul<T: RealScalar>(_ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T> {
+  precondition(
+    a.rank == 2 && b.rank == 2 && a.shape[1] == b.shape[0], "matmul needs [m, k] × [k, n], got \(a.shape) × \(b.shape)")
+  let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
+  let (va, vb) = (a.value, b.value)
+  let c = gemmArrays(.none, .none, va, vb, m: m, n: n, k: k)
+  return Tensor.record(c, [a, b]) { g, need in
+    [
+      need[0] ? gemmArrays(.none, .transpose, g, vb, m: m, n: k, k: n) : nil,
+      need[1] ? gemmArrays(.transpose, .none, va, g, m: k, n: n, k: m) : nil,
+    ]
+  }
+}
+
+/// C = op(A)·op(B) for row-major arrays whose stored layout matches the transposes.
+@specialized(where T == Float)
+@specialized(where T == Double)
+func gemmArrays<T: RealScalar>(
+  _ ta: Transpose, _ tb: Transpose, _ a: NDArray<T>, _ b: NDArray<T>, m: Int, n: Int, k: Int
+) -> NDArray<T> {
+  guard m > 0, n > 0, k > 0 else { return zeroArray([m, n]) }
+  var c: NDArray<T> = uninitializedArray([m, n])
+  a.withUnsafeBufferPointer { ap in
+    b.withUnsafeBufferPointer { bp in
+      c.withUnsafeMutableBufferPointer { cp in
+        BLAS.gemm(
+          ta, tb, m: m, n: n, k: k, alpha: 1, a: ap.baseAddress!, lda: ta == .none ? k : m,
+          b: bp.baseAddress!, ldb: tb == .none ? n : k, beta: 0, c: cp.baseAddress!, ldc: n)
+      }
+    }
+  }
+  return c
+}
+
+/// Affine map over the last axis, as `torch.nn.functional.linear`.
+///
+/// ```
+/// y = x · Wᵀ + b       x: [..., in], W: [out, in], b: [out], y: [..., out]
+/// ∂x = ḡ · W,  ∂W = ḡᵀ · x,  ∂b = Σ_rows ḡ
+/// ```
+@specialized(where T == Float)
+@specialized(where T == Double)
+public func linear<T: RealScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: Tensor<T>? = nil) -> Tensor<T> {
+  precondition(weight.rank == 2, "linear: weight must be [out, in], got \(weight.shape)")
+  let (outF, inF) = (weight.shape[0], weight.shape[1])
+  precondition(x.rank >= 1 && x.shape.last == inF, "linear: input \(x.shape) does not end in \(inF)")
+  if let bias { precondition(bias.shape == [outF], "linear: bias must be [\(outF)], got \(bias.shape)") }
+  let rows = x.count / Swift.max(1, inF)
+  let (vx, vw) = (x.value.reshaped([rows, inF]), weight.value)
+  var y = gemmArrays(.none, .transpose, vx, vw, m: rows, n: outF, k: inF)
+  if let bias {
+    bias.value.withUnsafeBufferPointer { bp in
+      y.withUnsafeMutableBufferPointer { yp in
+        for r in 0..<rows { for o in 0..<outF { yp[r * outF + o] += bp[o] } }
+      }
+    }
+  }
+  let outShape = Array(x.shape.dropLast()) + [outF]
+  let xShape = x.shape
+  let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+  return Tensor.record(y.reshaped(outShape), inputs) { g, need in
+    let g2 = g.reshaped([rows, outF])
+    var result: [NDArray<T>?] = [
+      need[0] ? gemmArrays(.none, .none, g2, vw, m: rows, n: inF, k: outF).reshaped(xShape) : nil,
+      need[1] ? gemmArrays(.transpose, .none, g2, vx, m: outF, n: inF, k: rows) : nil,
+    ]
+    if need.count == 3 { result.append(need[2] ? g2.sum(toShape: [outF]) : nil) }
+    return result
+  }
+}
+
+/// Pointwise channel mixing (a 1×1 convolution): a gemm per sample over [batch, channels, points].
+///
+/// ```
+/// y[b, o, p] = Σᵢ W[o, i] · x[b, i, p] + bias[o]
+///     x: [B, Cin, n₁, …],  W: [Cout, Cin],  bias: [Cout],  y: [B, Cout, n₁, …]
+/// ∂x[b] = Wᵀ · ḡ[b],  ∂W = Σ_b ḡ[b] · x[b]ᵀ,  ∂bias[o] = Σ_{b,p} ḡ[b, o, p]
+/// ```
+@specialized(where T == Float)
+@specialized(where T == Double)
+public func channelMix<T: RealScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: Tensor<T>? = nil) -> Tensor<T> {
+  precondition(weight.rank == 2, "channelMix: weight must be [out, in], got \(weight.shape)")
+  let (cout, cin) = (weight.shape[0], weight.shape[1])
+  precondition(x.rank >= 2 && x.shape[1] == cin, "channelMix: input \(x.shape) needs \(cin) channels on axis 1")
+  if let bias { precondition(bias.shape == [cout], "channelMix: bias must be [\(cout)], got \(bias.shape)") }
+  let batch = x.shape[0]
+  let points = x.shape.dropFirst(2).reduce(1, *)
+  var outShape = x.shape
+  outShape[1] = cout
+  let (vx, vw) = (x.value, weight.value)
+  var y: NDArray<T> = cin > 0 ? uninitializedArray(outShape) : zeroArray(outShape)
+  vx.withUnsafeBufferPointer { xp in
+    vw.withUnsafeBufferPointer { wp in
+      y.withUnsafeMutableBufferPointer { yp in
+        guard batch > 0, points > 0, cin > 0, cout > 0 else { return }
+        BLAS.gemmStridedBatched(
+          .none, .none, m: cout, n: points, k: cin, alpha: 1, a: wp.baseAddress!, lda: cin, strideA: 0,
+          b: xp.baseAddress!, ldb: points, strideB: cin * points, beta: 0, c: yp.baseAddress!, ldc: points,
+          strideC: cout * points, batch: batch)
+      }
+    }
+  }
+  if let bias {
+    bias.value.withUnsafeBufferPointer { bp in
+      y.withUnsafeMutableBufferPointer { yp in
+        for b in 0..<batch {
+          for o in 0..<cout {
+            let row = yp.baseAddress! + (b * cout + o) * points
+            let v = bp[o]
+            for p in 0..<points { row[p] += v }
+          }
+        }
+      }
+    }
+  }
+  let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+  let xShape = x.shape
+  return Tensor.record(y, inputs) { g, need in
+    var dx: NDArray<T>? = nil
+    var dw: NDArray<T>? = nil
+    var db: NDArray<T>? = nil
+    g.withUnsafeBufferPointer { gp in
+      guard batch > 0, points > 0, cin > 0, cout > 0 else { return }
+      if need[0] {
+        dx = NDArray<T>(shape: xShape) { dp in
+          vw.withUnsafeBufferPointer { wp in
+            BLAS.gemmStridedBatched(
+              .transpose, .none, m: cin, n: points, k: cout, alpha: 1, a: wp.baseAddress!, lda: cin, strideA: 0,
+              b: gp.baseAddress!, ldb: points, strideB: cout * points, beta: 0, c: dp.baseAddress!, ldc: points,
+              strideC: cin * points, batch: batch)
+          }
+        }
+      }
+      if need[1] {
+        var w: NDArray<T> = zeroArray([cout, cin])
+        vx.withUnsafeBufferPointer { xp in
+          w.withUnsafeMutableBufferPointer { wp in
+            for b in 0..<batch {
+              BLAS.gemm(
+                .none, .transpose, m: cout, n: cin, k: points, alpha: 1, a: gp.baseAddress! + b * cout * points,
+                lda: points, b: xp.baseAddress! + b * cin * points, ldb: points, beta: 1, c: wp.baseAddress!,
+                ldc: cin)
+            }
+          }
+        }
+        dw = w
+      }
+      if need.count == 3 && need[2] {
+        db = NDArray<T>(shape: [cout]) { bp in
+          for o in 0..<cout {
+            var acc = 0.0
+            for b in 0..<batch {
+              let row = gp.baseAddress! + (b * cout + o) * points
+              for p in 0..<points { acc += Double(row[p]) }
+            }
+            bp[o] = T(acc)
+          }
+        }
+      }
+    }
+    if need.count == 3 && need[2] && db == nil { db = zeroArray([cout]) }
+    if need[0] && dx == nil { dx = zeroArray(xShape) }
+    if need[1] && dw == nil { dw = zeroArray([cout, cin]) }
+    return need.count == 3 ? [dx, dw, db] : [dx, dw]
+  }
+}

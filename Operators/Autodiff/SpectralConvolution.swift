@@ -1,0 +1,392 @@
+// FFT-based spectral convolution on the tape: the kernel integral operator of the Fourier neural
+// operator (Li et al., "Fourier Neural Operator for Parametric Partial Differential Equations",
+// ICLR 2021), with neuraloperator's mode selection and normalization
+// (neuralop/layers/spectral_convolution.py, `SpectralConv.forward`, dense weights):
+//
+//   1. X = rfftn(x, norm="forward") over the d trailing axes (1/N on the forward transform);
+//   2. keep a centred block of modes: on every axis but the last, K modes with frequencies
+//      −K/2 … K − K/2 − 1 (neuraloperator's fftshift + centre slice); on the last axis the
+//      non-negative frequencies 0 … K_d/2 (the Hermitian half);
+//   3. Y[b, o, k] = Σᵢ X[b, i, k] · W[i, o, k]       ("bixy,ioxy->boxy"), into a zero spectrum;
+//   4. y = irfftn(Y, s = input size, norm="forward") (unscaled inverse), plus a bias per channel.
+//
+// Each kept coefficient is returned to its own frequency (the inverse of the shift is
+// `ifftshift`, as in neuraloperator after 2.0.0; 2.0.0 applies `fftshift` again, which is the
+// same for even sizes and moves the block by one frequency for odd sizes). When a grid is
+// smaller than the stored modes, the weight block is sliced as neuraloperator slices it
+// (centrally on the leading axes, from the start on the last).
+//
+// Complex arithmetic runs as real gemms: with G = [Re X | Im X] (rows b, 2·Cin columns) and
+//   Wb = [[Re W, Im W], [−Im W, Re W]]   (2·Cin × 2·Cout)
+// G·Wb = [Re Y | Im Y], one gemm per kept mode. The pullbacks use the adjoint identities
+//   irfftn:  ∂Z_k = c_k · rfftn_unscaled(ḡ)_k                      (c_k = 1 on the last axis's 0 and
+//   rfftn:   ∂x   = irfftn_unscaled(Ḡ_k / c_k)                      Nyquist columns, 2 elsewhere)
+// where complex cotangents pack (∂/∂Re, ∂/∂Im) as Re + i·Im.
+import Numerics
+
+/// Index maps between the kept Fourier modes of one grid and the spectrum and weight layouts.
+struct SpectralModeMap: Sendable {
+  /// Real-space extents of the transformed axes.
+  let spatial: [Int]
+  /// Π spatial.
+  let realCount: Int
+  /// Elements of one Hermitian-half spectrum: Π_{a<d} N_a · (N_d/2 + 1).
+  let halfCount: Int
+  /// Stored weight mode extents: (K₁, …, K_{d−1}, K_d/2 + 1).
+  let weightModes: [Int]
+  /// Π weightModes.
+  let weightModeCount: Int
+  /// Offset of kept mode m in one half spectrum.
+  let spectrum: [Int]
+  /// Offset of kept mode m in one weight mode block.
+  let weight: [Int]
+  /// Multiplicity of kept mode m in the real inverse transform: 1 or 2.
+  let multiplicity: [Int]
+
+  var modeCount: Int { spectrum.count }
+
+  static func weightModes(_ modes: [Int]) -> [Int] { modes.dropLast() + [modes.last! / 2 + 1] }
+
+  init(spatial: [Int], modes: [Int]) {
+    precondition(
+      spatial.count == modes.count && (1...3).contains(modes.count),
+      "spectral convolution: \(modes.count) mode counts for \(spatial.count) spatial axes")
+    precondition(modes.allSatisfy { $0 >= 1 }, "spectral convolution: mode counts must be positive, got \(modes)")
+    let d = spatial.count
+    self.spatial = spatial
+    realCount = spatial.reduce(1, *)
+    let half = spatial.dropLast() + [spatial[d - 1] / 2 + 1]
+    halfCount = half.reduce(1, *)
+    weightModes = Self.weightModes(modes)
+    weightModeCount = weightModes.reduce(1, *)
+    // Per axis: (spectrum index, weight index) of each kept mode.
+    var axes: [[(s: Int, w: Int)]] = []
+    for a in 0..<d {
+      let n = spatial[a]
+      let cap = weightModes[a]
+      if a < d - 1 {
+        let k = min(n, cap)
+        axes.append((0..<k).map { j in ((j - k / 2 + n) % n, (cap - k) / 2 + j) })
+      } else {
+        let k = min(n / 2 + 1, cap)
+        axes.append((0..<k).map { j in (j, j) })
+      }
+    }
+    let specStrides = contiguousStrides(Array(half))
+    let weightStrides = contiguousStrides(weightModes)
+    var spectrum: [Int] = []
+    var weight: [Int] = []
+    var multiplicity: [Int] = []
+    let total = axes.map(\.count).reduce(1, *)
+    spectrum.reserveCapacity(total)
+    var counter = [Int](repeating: 0, count: d)
+    let lastN = spatial[d - 1]
+    for _ in 0..<total {
+      var so = 0
+      var wo = 0
+      for a in 0..<d {
+        so += axes[a][counter[a]].s * specStrides[a]
+        wo += axes[a][counter[a]].w * weightStrides[a]
+      }
+      let lastIndex = axes[d - 1][counter[d - 1]].s
+      spectrum.append(so)
+      weight.append(wo)
+      multiplicity.append(lastIndex == 0 || (lastN % 2 == 0 && lastIndex == lastN / 2) ? 1 : 2)
+      var a = d - 1
+      while a >= 0 {
+        counter[a] += 1
+        if counter[a] < axes[a].count { break }
+        counter[a] = 0
+        a -= 1
+      }
+    }
+    self.spectrum = spectrum
+    self.weight = weight
+    self.multiplicity = multiplicity
+  }
+}
+
+func fftPlan<T: RealScalar>(_ kind: FFTKind, _ shape: [Int], batch: Int) -> FFTPlan<T> {
+  do {
+    return try FFTPlan<T>(kind, shape: shape, batch: batch)
+  } catch {
+    preconditionFailure("spectral convolution: \(error)")
+  }
+}
+
+/// Shape of the stored weight of a spectral convolution: `[in, out, K₁, …, K_{d−1}, K_d/2 + 1, 2]`
+/// (complex entries as real/imaginary pairs, as `torch.view_as_real`).
+public func spectralWeightShape(inChannels: Int, outChannels: Int, modes: [Int]) -> [Int] {
+  [inChannels, outChannels] + SpectralModeMap.weightModes(modes) + [2]
+}
+
+/// Spectral convolution of `x` with complex weights stored as real/imaginary pairs.
+///
+/// ```
+/// x:      [B, Cin, n₁, …, n_d]                        d = 1, 2, 3
+/// weight: [Cin, Cout, K₁, …, K_{d−1}, K_d/2 + 1, 2]   modes = (K₁, …, K_d)
+/// bias:   [Cout, 1, …, 1]  (d ones), optional
+/// y:      [B, Cout, n₁, …, n_d]
+///
+/// X = rfftn(x, norm: forward)                 X[k] = (1/N) Σₙ x[n] e^{−2πi k·n/N}
+/// Y[b, o, k] = Σᵢ X[b, i, k] · W[i, o, k]     k in the kept block, 0 elsewhere
+/// y = irfftn(Y, s: (n₁, …, n_d), norm: forward) + bias
+/// ```
+///
+/// Kept frequencies on axis a < d: −K_a/2 … K_a − K_a/2 − 1 (with K_a capped at n_a); on the
+/// last axis: 0 … K_d/2 (capped at n_d/2). The output has the input's grid, so the same weights
+/// evaluate on any resolution (zero-shot super-resolution). The pullback gives cotangents for
+/// `x`, `weight` and `bias`.
+@specialized(where T == Float)
+@specialized(where T == Double)
+public func spectralConvolution<T: RealScalar>(
+  _ x: Tensor<T>, weight: Tensor<T>, bias: Tensor<T>? = nil, modes: [Int]
+) -> Tensor<T> {
+  let d = modes.count
+  precondition(x.rank == d + 2, "spectralConvolution: input \(x.shape) needs [batch, channels] + \(d) spatial axes")
+  let (batch, cin) = (x.shape[0], x.shape[1])
+  precondition(
+    weight.rank == d + 3 && weight.shape[0] == cin && weight.shape.last == 2,
+    "spectralConvolution: weight \(weight.shape) is not [\(cin), out] + modes + [2]")
+  let cout = weight.shape[1]
+  precondition(
+    weight.shape == spectralWeightShape(inChannels: cin, outChannels: cout, modes: modes),
+    "spectralConvolution: weight \(weight.shape) does not match modes \(modes)")
+  if let bias { precondition(bias.count == cout, "spectralConvolution: bias \(bias.shape) needs \(cout) entries") }
+  let spatial = Array(x.shape.dropFirst(2))
+  let map = SpectralModeMap(spatial: spatial, modes: modes)
+  let (m, h, p) = (map.modeCount, map.halfCount, map.realCount)
+  let kc = map.weightModeCount
+
+  // 1–2. Forward transform and gather of the kept modes, scaled by 1/N: G [M, B, 2·Cin].
+  var spectrum: NDArray<Complex<T>> = uninitializedArray([batch * cin * h])
+  let r2c: FFTPlan<T> = fftPlan(.realToComplex, spatial, batch: batch * cin)
+  x.value.withUnsafeBufferPointer { xp in
+    spectrum.withUnsafeMutableBufferPointer { sp in
+      r2c.execute(UnsafeRawPointer(xp.baseAddress!), UnsafeMutableRawPointer(sp.baseAddress!))
+    }
+  }
+  var gatheredModes: NDArray<T> = uninitializedArray([m, batch, 2 * cin])
+  let scale = T(1) / T(p)
+  spectrum.withUnsafeBufferPointer { sp in
+    gatheredModes.withUnsafeMutableBufferPointer { gp in
+      map.spectrum.withUnsafeBufferPointer { off in
+        for b in 0..<batch {
+          for i in 0..<cin {
+            let src = sp.baseAddress! + (b * cin + i) * h
+            for k in 0..<m {
+              let z = src[off[k]]
+              let row = gp.baseAddress! + (k * batch + b) * 2 * cin
+              row[i] = z.re * scale
+              row[cin + i] = z.im * scale
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // 3. Block weights Wb [M, 2·Cin, 2·Cout] and one gemm per mode: Y [M, B, 2·Cout].
+  let blocks = blockWeights(weight.value, cin: cin, cout: cout, weightModeCount: kc, map: map)
+  var products: NDArray<T> = uninitializedArray([m, batch, 2 * cout])
+  gatheredModes.withUnsafeBufferPointer { gp in
+    blocks.withUnsafeBufferPointer { wp in
+      products.withUnsafeMutableBufferPointer { yp in
+        BLAS.gemmStridedBatched(
+          .none, .none, m: batch, n: 2 * cout, k: 2 * cin, alpha: 1, a: gp.baseAddress!, lda: 2 * cin,
+          strideA: batch * 2 * cin, b: wp.baseAddress!, ldb: 2 * cout, strideB: 4 * cin * cout, beta: 0,
+          c: yp.baseAddress!, ldc: 2 * cout, strideC: batch * 2 * cout, batch: m)
+      }
+    }
+  }
+
+  // 4. Scatter into a zero spectrum, unscaled inverse transform, bias.
+  let y = inverseTransform(
+    products, channels: cout, batch: batch, map: map, spatial: spatial, factor: { _ in 1 },
+    bias: bias?.value)
+
+  var inputs = [x, weight]
+  if let bias { inputs.append(bias) }
+  let gathered = consume gatheredModes
+  let xShape = x.shape
+  let weightShape = weight.shape
+  let biasShape = bias?.shape
+  return Tensor.record(y, inputs) { g, need in
+    var result: [NDArray<T>?] = [nil, nil]
+    if let biasShape {
+      result.append(need[2] ? g.sum(toShape: [1, cout] + Array(repeating: 1, count: d)).reshaped(biasShape) : nil)
+    }
+    guard need[0] || need[1] else { return result }
+    // ∂Y = c_k · rfftn_unscaled(ḡ) at the kept modes: dY [M, B, 2·Cout].
+    var gSpectrum: NDArray<Complex<T>> = uninitializedArray([batch * cout * h])
+    let r2cOut: FFTPlan<T> = fftPlan(.realToComplex, spatial, batch: batch * cout)
+    g.withUnsafeBufferPointer { gp in
+      gSpectrum.withUnsafeMutableBufferPointer { sp in
+        r2cOut.execute(UnsafeRawPointer(gp.baseAddress!), UnsafeMutableRawPointer(sp.baseAddress!))
+      }
+    }
+    var dY: NDArray<T> = uninitializedArray([m, batch, 2 * cout])
+    gSpectrum.withUnsafeBufferPointer { sp in
+      dY.withUnsafeMutableBufferPointer { dp in
+        map.spectrum.withUnsafeBufferPointer { off in
+          map.multiplicity.withUnsafeBufferPointer { mult in
+            for b in 0..<batch {
+              for o in 0..<cout {
+                let src = sp.baseAddress! + (b * cout + o) * h
+                for k in 0..<m {
+                  let z = src[off[k]]
+                  let c = T(mult[k])
+                  let row = dp.baseAddress! + (k * batch + b) * 2 * cout
+                  row[o] = c * z.re
+                  row[cout + o] = c * z.im
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    if need[1] {
+      // ∂Wb[k] = G[k]ᵀ · ∂Y[k], folded back to (Re W, Im W).
+      var dBlocks: NDArray<T> = uninitializedArray([m, 2 * cin, 2 * cout])
+      gathered.withUnsafeBufferPointer { gp in
+        dY.withUnsafeBufferPointer { dp in
+          dBlocks.withUnsafeMutableBufferPointer { wp in
+            BLAS.gemmStridedBatched(
+              .transpose, .none, m: 2 * cin, n: 2 * cout, k: batch, alpha: 1, a: gp.baseAddress!, lda: 2 * cin,
+              strideA: batch * 2 * cin, b: dp.baseAddress!, ldb: 2 * cout, strideB: batch * 2 * cout, beta: 0,
+              c: wp.baseAddress!, ldc: 2 * cout, strideC: 4 * cin * cout, batch: m)
+          }
+        }
+      }
+      result[1] = foldBlockWeights(dBlocks, shape: weightShape, cin: cin, cout: cout, weightModeCount: kc, map: map)
+    }
+    if need[0] {
+      // ∂G[k] = ∂Y[k] · Wb[k]ᵀ, then ∂x = irfftn_unscaled(∂G / (N c_k)).
+      var dG: NDArray<T> = uninitializedArray([m, batch, 2 * cin])
+      dY.withUnsafeBufferPointer { dp in
+        blocks.withUnsafeBufferPointer { wp in
+          dG.withUnsafeMutableBufferPointer { gp in
+            BLAS.gemmStridedBatched(
+              .none, .transpose, m: batch, n: 2 * cin, k: 2 * cout, alpha: 1, a: dp.baseAddress!, lda: 2 * cout,
+              strideA: batch * 2 * cout, b: wp.baseAddress!, ldb: 2 * cout, strideB: 4 * cin * cout, beta: 0,
+              c: gp.baseAddress!, ldc: 2 * cin, strideC: batch * 2 * cin, batch: m)
+          }
+        }
+      }
+      let invN = T(1) / T(p)
+      result[0] = inverseTransform(
+        dG, channels: cin, batch: batch, map: map, spatial: spatial, factor: { c in invN / T(c) }, bias: nil
+      ).reshaped(xShape)
+    }
+    return result
+  }
+}
+
+/// Wb[k] = [[Re W, Im W], [−Im W, Re W]] for each kept mode k: [M, 2·Cin, 2·Cout].
+@specialized(where T == Float)
+@specialized(where T == Double)
+private func blockWeights<T: RealScalar>(
+  _ w: NDArray<T>, cin: Int, cout: Int, weightModeCount kc: Int, map: SpectralModeMap
+) -> NDArray<T> {
+  let m = map.modeCount
+  let width = 2 * cout
+  return w.withUnsafeBufferPointer { wp in
+    map.weight.withUnsafeBufferPointer { woff in
+      NDArray<T>(shape: [m, 2 * cin, width]) { bp in
+        for i in 0..<cin {
+          for o in 0..<cout {
+            let src = wp.baseAddress! + (i * cout + o) * kc * 2
+            for k in 0..<m {
+              let re = src[2 * woff[k]]
+              let im = src[2 * woff[k] + 1]
+              let blk = bp.baseAddress! + k * 2 * cin * width
+              blk[i * width + o] = re
+              blk[i * width + cout + o] = im
+              blk[(cin + i) * width + o] = -im
+              blk[(cin + i) * width + cout + o] = re
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// The adjoint of `blockWeights`: ∂Re W = ∂B₀₀ + ∂B₁₁, ∂Im W = ∂B₀₁ − ∂B₁₀; zero on unkept modes.
+@specialized(where T == Float)
+@specialized(where T == Double)
+private func foldBlockWeights<T: RealScalar>(
+  _ dBlocks: NDArray<T>, shape: [Int], cin: Int, cout: Int, weightModeCount kc: Int, map: SpectralModeMap
+) -> NDArray<T> {
+  var dw: NDArray<T> = zeroArray(shape)
+  let m = map.modeCount
+  let width = 2 * cout
+  dBlocks.withUnsafeBufferPointer { bp in
+    dw.withUnsafeMutableBufferPointer { wp in
+      map.weight.withUnsafeBufferPointer { woff in
+        for i in 0..<cin {
+          for o in 0..<cout {
+            let dst = wp.baseAddress! + (i * cout + o) * kc * 2
+            for k in 0..<m {
+              let blk = bp.baseAddress! + k * 2 * cin * width
+              dst[2 * woff[k]] = blk[i * width + o] + blk[(cin + i) * width + cout + o]
+              dst[2 * woff[k] + 1] = blk[i * width + cout + o] - blk[(cin + i) * width + o]
+            }
+          }
+        }
+      }
+    }
+  }
+  return dw
+}
+
+/// Scatters per-mode coefficients `values` [M, B, 2·C] (real parts, then imaginary parts), each
+/// scaled by `factor(c_k)`, into a zero half spectrum and applies the unscaled c2r transform;
+/// adds `bias[c]` when given. Returns [B, C, spatial…].
+@specialized(where T == Float)
+@specialized(where T == Double)
+private func inverseTransform<T: RealScalar>(
+  _ values: NDArray<T>, channels: Int, batch: Int, map: SpectralModeMap, spatial: [Int],
+  factor: (Int) -> T, bias: NDArray<T>?
+) -> NDArray<T> {
+  let (m, h, p) = (map.modeCount, map.halfCount, map.realCount)
+  let factors = map.multiplicity.map(factor)
+  var spectrum: NDArray<Complex<T>> = zeroSpectrum(batch * channels * h)
+  values.withUnsafeBufferPointer { vp in
+    spectrum.withUnsafeMutableBufferPointer { sp in
+      map.spectrum.withUnsafeBufferPointer { off in
+        factors.withUnsafeBufferPointer { f in
+          for b in 0..<batch {
+            for c in 0..<channels {
+              let dst = sp.baseAddress! + (b * channels + c) * h
+              for k in 0..<m {
+                let row = vp.baseAddress! + (k * batch + b) * 2 * channels
+                dst[off[k]] = Complex(f[k] * row[c], f[k] * row[channels + c])
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  let c2r: FFTPlan<T> = fftPlan(.complexToReal, spatial, batch: batch * channels)
+  var out: NDArray<T> = uninitializedArray([batch, channels] + spatial)
+  spectrum.withUnsafeMutableBufferPointer { sp in
+    out.withUnsafeMutableBufferPointer { op in
+      c2r.execute(UnsafeRawPointer(sp.baseAddress!), UnsafeMutableRawPointer(op.baseAddress!))
+      if let bias {
+        bias.withUnsafeBufferPointer { bp in
+          for b in 0..<batch {
+            for c in 0..<channels {
+              let row = op.baseAddress! + (b * channels + c) * p
+              let v = bp[c]
+              for j in 0..<p { row[j] += v }
+            }
+          }
+        }
+      }
+    }
+  }
+  return out
+}

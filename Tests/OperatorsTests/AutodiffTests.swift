@@ -1,0 +1,151 @@
+import Foundation
+import Numerics
+import Operators
+import Testing
+
+@Suite("Autodiff: every op's pullback against central finite differences (Float64)")
+struct AutodiffTests {
+  @Test(
+    "broadcasting add, subtract, multiply",
+    arguments: [
+      ([2, 3, 4], [2, 3, 4]), ([2, 3, 4], [3, 1]), ([2, 3, 4, 5], [3, 1, 1]), ([2, 3, 4, 5], [1, 3, 1, 1]),
+      ([4], [3, 1]), ([2, 1, 4], [1, 3, 1]), ([3, 4], []),
+    ])
+  func broadcasting(a: [Int], b: [Int]) {
+    let x = randn(a, seed: 1)
+    let y = randn(b, seed: 2)
+    #expect(pullbackError([x, y]) { $0[0] + $0[1] } < 1e-6)
+    #expect(pullbackError([x, y]) { $0[0] - $0[1] } < 1e-6)
+    #expect(pullbackError([x, y]) { $0[0] * $0[1] } < 1e-6)
+    #expect(pullbackError([x, y]) { $0[1] * $0[0] * $0[0] } < 1e-6)
+  }
+
+  @Test("broadcast values: bias over channels and per-channel gate")
+  func broadcastValues() throws {
+    let x = try NDArray<Double>(shape: [2, 3, 2], data: (0..<12).map(Double.init))
+    let bias = try NDArray<Double>(shape: [3, 1], data: [10, 20, 30])
+    let gate = try NDArray<Double>(shape: [1, 3, 1], data: [1, 2, 3])
+    let s = (Tensor(x) + Tensor(bias)).value
+    let p = (Tensor(x) * Tensor(gate)).value
+    for b in 0..<2 {
+      for c in 0..<3 {
+        for j in 0..<2 {
+          #expect(s[b, c, j] == x[b, c, j] + bias[c, 0])
+          #expect(p[b, c, j] == x[b, c, j] * gate[0, c, 0])
+        }
+      }
+    }
+  }
+
+  @Test("scalar multiple, negation, sum, mean, sum along axes")
+  func reductions() {
+    let x = randn([2, 3, 4], seed: 3)
+    #expect(pullbackError([x]) { 2.5 * $0[0] } < 1e-6)
+    #expect(pullbackError([x]) { -$0[0] } < 1e-6)
+    #expect(pullbackError([x]) { $0[0].sum() } < 1e-6)
+    #expect(pullbackError([x]) { ($0[0] * $0[0]).mean() } < 1e-6)
+    #expect(pullbackError([x]) { $0[0].sum(alongAxes: [1]) } < 1e-6)
+    #expect(pullbackError([x]) { $0[0].sum(alongAxes: [0, 2], keepingDimensions: true) } < 1e-6)
+    let s = Tensor(x).sum(alongAxes: [1]).value
+    #expect(s.shape == [2, 4])
+    #expect(abs(s[1, 2] - (x[1, 0, 2] + x[1, 1, 2] + x[1, 2, 2])) < 1e-14)
+    #expect(abs(Tensor(x).mean().scalar - x.mean()) < 1e-14)
+  }
+
+  @Test("matmul and linear (with and without bias, leading axes)")
+  func matrixProducts() throws {
+    let a = randn([3, 4], seed: 4)
+    let b = randn([4, 5], seed: 5)
+    #expect(pullbackError([a, b]) { matmul($0[0], $0[1]) } < 1e-6)
+    let ref = try a.matmul(b)
+    #expect(matmul(Tensor(a), Tensor(b)).value.maxAbsDifference(ref) < 1e-14)
+    let x = randn([2, 3, 4], seed: 6)
+    let w = randn([5, 4], seed: 7)
+    let bias = randn([5], seed: 8)
+    #expect(pullbackError([x, w, bias]) { linear($0[0], weight: $0[1], bias: $0[2]) } < 1e-6)
+    #expect(pullbackError([x, w]) { linear($0[0], weight: $0[1]) } < 1e-6)
+    let y = linear(Tensor(x), weight: Tensor(w), bias: Tensor(bias)).value
+    var expected = bias[3]
+    for i in 0..<4 { expected += x[1, 2, i] * w[3, i] }
+    #expect(abs(y[1, 2, 3] - expected) < 1e-13)
+  }
+
+  @Test("channel mixing (1×1 convolution) on 1D and 2D grids")
+  func channelMixing() {
+    let x = randn([2, 3, 4, 5], seed: 9)
+    let w = randn([4, 3], seed: 10)
+    let b = randn([4], seed: 11)
+    #expect(pullbackError([x, w, b]) { channelMix($0[0], weight: $0[1], bias: $0[2]) } < 1e-6)
+    #expect(
+      pullbackError([randn([3, 2, 7], seed: 12), randn([2, 2], seed: 13)]) { channelMix($0[0], weight: $0[1]) } < 1e-6)
+    let y = channelMix(Tensor(x), weight: Tensor(w), bias: Tensor(b)).value
+    var expected = b[2]
+    for i in 0..<3 { expected += w[2, i] * x[1, i, 3, 4] }
+    #expect(abs(y[1, 2, 3, 4] - expected) < 1e-13)
+  }
+
+  @Test("GELU (exact erf form): values and pullback")
+  func geluCheck() throws {
+    let x = randn([3, 7], seed: 14)
+    #expect(pullbackError([(2.0 * Tensor(x)).value]) { gelu($0[0]) } < 1e-6)
+    // PyTorch: F.gelu(torch.tensor([-3., -1., 0., 0.5, 2.], dtype=torch.float64))
+    let v = gelu(Tensor(try NDArray<Double>(shape: [5], data: [-3, -1, 0, 0.5, 2]))).value.scalars
+    let expected = [-0.00404969409489031, -0.15865525393145707, 0, 0.34573123063700656, 1.9544997361036416]
+    for (a, b) in zip(v, expected) { #expect(abs(a - b) < 1e-15) }
+  }
+
+  @Test("GELU in Float32 (vectorized Φ) agrees with the Float64 erf form, tails included")
+  func geluFloat32() throws {
+    let xs = stride(from: -14.0, through: 14.0, by: 0.00137).map { Float($0) } + [0, -0, 1e-30, -1e-30]
+    let xf = try NDArray<Float>(shape: [xs.count], data: xs)
+    let (yf, gf) = valueAndPullback(at: [xf], cotangent: NDArray(shape: [xs.count], repeating: 1)) { gelu($0[0]) }
+    var worstValue = 0.0
+    var worstSlope = 0.0
+    for (i, v) in xs.enumerated() {
+      let x = Double(v)
+      let cdf = 0.5 * erfc(-x / 2.0.squareRoot())
+      let y = x * cdf
+      let slope = cdf + x * exp(-0.5 * x * x) / (2 * Double.pi).squareRoot()
+      // Relative accuracy down to Float's smallest normals; Φ is computed from erfc in the tail.
+      if abs(y) > 1e-36 { worstValue = max(worstValue, abs(Double(yf[i]) - y) / abs(y)) }
+      // The slope Φ + xφ vanishes near x ≈ −0.75; measure against the size of its terms.
+      let scale = cdf + abs(x) * exp(-0.5 * x * x) / (2 * Double.pi).squareRoot()
+      if scale > 1e-36 { worstSlope = max(worstSlope, abs(Double(gf[0][i]) - slope) / scale) }
+    }
+    #expect(worstValue < 2e-5)
+    #expect(worstSlope < 1e-5)
+    // Near the origin and for positive x, a few ulp.
+    let mid = xs.indices.filter { abs(xs[$0]) < 2 && abs(xs[$0]) > 1e-3 }
+    let midWorst = mid.map { i -> Double in
+      let x = Double(xs[i])
+      let y = x * 0.5 * erfc(-x / 2.0.squareRoot())
+      return abs(Double(yf[i]) - y) / abs(y)
+    }.max()!
+    #expect(midWorst < 1e-6)
+    #expect(gelu(Tensor(try NDArray<Float>(shape: [1], data: [.nan]))).value[0].isNaN)
+  }
+
+  @Test("reshape, concatenate, grid embedding")
+  func structural() {
+    let a = randn([2, 3, 4], seed: 15)
+    let b = randn([2, 2, 4], seed: 16)
+    #expect(pullbackError([a]) { $0[0].reshaped([6, 4]) * $0[0].reshaped([6, 4]) } < 1e-6)
+    #expect(pullbackError([a, b]) { concatenate([$0[0], $0[1], $0[0]], axis: 1) } < 1e-6)
+    #expect(pullbackError([a, b]) { concatenate([$0[0], $0[1]], axis: -2).reshaped([-1]) } < 1e-6)
+    let c = concatenate([Tensor(a), Tensor(b)], axis: 1).value
+    #expect(c.shape == [2, 5, 4] && c[1, 3, 2] == b[1, 0, 2] && c[0, 2, 1] == a[0, 2, 1])
+    #expect(pullbackError([randn([2, 2, 3, 4], seed: 17)]) { GridEmbedding(dimensions: 2)($0[0]) } < 1e-6)
+  }
+
+  @Test("a value used twice accumulates both cotangents; untracked branches get none")
+  func accumulation() {
+    let x = randn([3, 4], seed: 18)
+    let w = randn([4, 4], seed: 19)
+    #expect(pullbackError([x, w]) { t in gelu(matmul(t[0], t[1])) * t[0] + matmul(t[0], t[1]) } < 1e-6)
+    let tape = Tape<Double>()
+    let v = tape.variable(x)
+    let y = (Tensor(w) + Tensor(w)).sum() + v.sum()
+    let g = tape.gradients(of: y, withRespectTo: [v])
+    #expect(g[0].scalars.allSatisfy { $0 == 1 })
+  }
+}
