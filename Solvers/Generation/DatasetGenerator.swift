@@ -303,15 +303,38 @@ public enum DatasetGenerator {
     BLAS.setOpenMPThreadsForCurrentThread(max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, workers)))
     let first = b * batch
     let last = min(config.samples, first + batch)
-    let solver = LinearSolver(config.solver.algorithm, options: KrylovOptions(rtol: config.rtol))
-    var samples: [([String: NDArray<Float>], SampleDiagnostics)] = []
+    let solver = BatchSolver(config.solver, rtol: config.rtol)
+    let indices = Array(first..<last)
+    func seed(_ i: Int) -> UInt64 { sampleSeed(runSeed: config.seed, index: i) }
+    // Recycling solvers see the whole batch: draw it, then visit it in --ordering order.
+    var drawn: [Int: RecipeSample] = [:]
+    var order = indices
+    if config.solver.isRecycling {
+      for i in indices {
+        do { drawn[i] = try recipe.makeSample(sampleSeed: seed(i)) } catch {
+          throw GenerationError.sampleFailed(index: i, reason: "\(error)")
+        }
+      }
+      let features = indices.map { i in drawn[i]!.inputs.keys.sorted().flatMap { drawn[i]!.inputs[$0]! } }
+      let ordering: SequenceOrdering =
+        switch config.ordering ?? "identity" {
+        case "greedy": .greedy
+        case "hilbert": .hilbert()
+        default: .identity
+        }
+      order = try ordering.permutation(features).map { indices[$0] }
+    }
+    var results: [Int: ([String: NDArray<Float>], SampleDiagnostics)] = [:]
     var skipped: [Int] = []
-    for index in first..<last {
-      let seed = sampleSeed(runSeed: config.seed, index: index)
+    var previous: [Double]?
+    for index in order {
       do {
-        let (fields, diagnostics) = try solveSample(
-          index: index, seed: seed, recipe: recipe, schema: schema, solver: solver)
-        samples.append((fields, diagnostics))
+        let sample = try drawn[index] ?? recipe.makeSample(sampleSeed: seed(index))
+        let (fields, diagnostics, firstSolution) = try solveSample(
+          index: index, seed: seed(index), sample: sample, recipe: recipe, schema: schema, solver: solver,
+          initialGuess: config.solver.isRecycling ? previous : nil)
+        results[index] = (fields, diagnostics)
+        previous = firstSolution
         onSample(Int(diagnostics.iterations))
       } catch let e as GenerationError {
         guard skipFailed, case .sampleFailed = e else { throw e }
@@ -324,6 +347,8 @@ public enum DatasetGenerator {
         onSample(0)
       }
     }
+    skipped.sort()
+    let samples = indices.compactMap { results[$0] }
     let tmp = URL(fileURLWithPath: part.path + ".tmp")
     try? FileManager.default.removeItem(at: tmp)
     // Parts are uncompressed: the merge compresses once, instead of compressing twice.
@@ -338,12 +363,14 @@ public enum DatasetGenerator {
     try FileManager.default.moveItem(at: tmp, to: part)
   }
 
-  /// Draws, solves and converts one sample.
+  /// Solves (all steps of) one drawn sample and converts it. Returns the fields, the diagnostics
+  /// and the first step's solution (the warm start for the next sample of a recycling sequence).
   static func solveSample(
-    index: Int, seed: UInt64, recipe: any DatasetRecipe, schema: DatasetSchema, solver: LinearSolver
-  ) throws -> ([String: NDArray<Float>], SampleDiagnostics) {
-    let sample = try recipe.makeSample(sampleSeed: seed)
-    var result = try solver.solve(sample.system)
+    index: Int, seed: UInt64, sample: RecipeSample, recipe: any DatasetRecipe, schema: DatasetSchema,
+    solver: BatchSolver, initialGuess: [Double]?
+  ) throws -> ([String: NDArray<Float>], SampleDiagnostics, [Double]) {
+    var result = try solver.solve(sample.system, initialGuess: initialGuess, operatorChanged: true)
+    let first = result.x
     var iterations = result.stats.iterations
     var seconds = result.setupSeconds + result.stats.seconds
     var worst = result.stats.relativeResidual
@@ -357,7 +384,7 @@ public enum DatasetGenerator {
     if sample.steps > 1 {
       for step in 1..<sample.steps {
         let system = try recipe.nextSystem(after: result.x, step: step, sample: sample)
-        result = try solver.solve(system, initialGuess: result.x)
+        result = try solver.solve(system, initialGuess: result.x, operatorChanged: false)
         guard result.stats.converged else {
           throw GenerationError.sampleFailed(
             index: index, reason: "step \(step): \(result.stats.method) stopped: \(result.stats.reason)")
@@ -382,6 +409,56 @@ public enum DatasetGenerator {
     }
     let diagnostics = SampleDiagnostics(
       seed: seed, iterations: Int32(clamping: iterations), relativeResidual: worst, solveSeconds: seconds)
-    return (fields, diagnostics)
+    return (fields, diagnostics, first)
+  }
+}
+
+/// The solver of one batch: a `LinearSolver` (pattern reuse), or a recycling Krylov workspace
+/// whose subspace and preconditioner structure carry from one system to the next.
+final class BatchSolver {
+  let choice: SolverChoice
+  let options: KrylovOptions
+  let linear: LinearSolver
+  var gcrodr: GCRODR?
+  var recycledCG: RecycledCG?
+  var preconditioner: Preconditioner?
+  var pattern: (rowPointers: [Int32], columnIndices: [Int32])?
+
+  init(_ choice: SolverChoice, rtol: Double) {
+    self.choice = choice
+    options = KrylovOptions(rtol: rtol)
+    linear = LinearSolver(choice.algorithm, options: options)
+  }
+
+  func solve(_ system: LinearSystem, initialGuess: [Double]?, operatorChanged: Bool) throws -> LinearSolution {
+    guard choice.isRecycling else { return try linear.solve(system, initialGuess: initialGuess) }
+    try linear.validate(system)
+    let a = system.matrix
+    let n = a.rows
+    let t0 = monotonicSeconds()
+    let same = pattern.map { $0.rowPointers == a.rowPointers && $0.columnIndices == a.columnIndices } ?? false
+    if operatorChanged || preconditioner == nil {
+      if same, let pc = preconditioner {
+        try pc.update(a)
+      } else {
+        preconditioner = try (choice == .gcrodr ? PreconditionerKind.ilu0 : .ic0).make(for: a)
+        pattern = (a.rowPointers, a.columnIndices)
+      }
+    }
+    let setup = monotonicSeconds() - t0
+    var x = initialGuess ?? [Double](repeating: 0, count: n)
+    let stats: SolverStats
+    if choice == .gcrodr {
+      let w = gcrodr.flatMap { $0.dimension == n ? $0 : nil } ?? GCRODR(dimension: n, restart: 40, recycle: 20)
+      gcrodr = w
+      stats = w.solve(
+        a, system.rhs, &x, preconditioner: preconditioner, options: options, operatorChanged: operatorChanged)
+    } else {
+      let w = recycledCG.flatMap { $0.dimension == n ? $0 : nil } ?? RecycledCG(dimension: n, recycle: 10)
+      recycledCG = w
+      stats = w.solve(
+        a, system.rhs, &x, preconditioner: preconditioner, options: options, operatorChanged: operatorChanged)
+    }
+    return LinearSolution(x: x, stats: stats, setupSeconds: setup, reusedPattern: same)
   }
 }

@@ -15,10 +15,20 @@ public enum SolverChoice: String, Sendable, Codable, CaseIterable {
   case gmresILU0 = "gmres-ilu0"
   case gmresAMG = "gmres-amg"
   case bicgstabILU0 = "bicgstab-ilu0"
+  /// GCRO-DR(40, 20) + ILU(0), recycling its subspace from sample to sample (in `--ordering` order)
+  /// with a warm start from the previous sample.
+  case gcrodr
+  /// Deflated CG (k = 10) + IC(0), recycling harvested Ritz vectors from sample to sample.
+  case recycledCG = "recycled-cg"
 
-  /// The `LinearSolver` algorithm behind the name.
+  /// Whether the solver carries a recycled Krylov subspace from one sample to the next.
+  public var isRecycling: Bool { self == .gcrodr || self == .recycledCG }
+
+  /// The `LinearSolver` algorithm behind the name (for recycling solvers: the method each solve uses).
   public var algorithm: LinearSolverAlgorithm {
     switch self {
+    case .gcrodr: return .gmres(restart: 40, preconditioner: .ilu0)
+    case .recycledCG: return .cg(preconditioner: .ic0)
     case .cholmod: return .cholmod
     case .umfpack: return .umfpack
     case .amgCG: return .cg(preconditioner: .amg)
@@ -55,10 +65,14 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
   public var parameters: [String: Double]
   /// PDEKit version that wrote the file.
   public var generator: String
+  /// Order in which the recycling solvers visit the samples of a batch: "identity", "greedy"
+  /// (SKR's nearest-neighbour chain over the input fields) or "hilbert" (PCA + Hilbert curve).
+  /// Nil (and absent from older files) means identity.
+  public var ordering: String?
 
   public init(
     recipe: String, samples: Int, resolution: Int, dimension: Int = 2, seed: UInt64 = 0, solver: SolverChoice? = nil,
-    rtol: Double = 1e-10, parameters: [String: Double] = [:]
+    rtol: Double = 1e-10, parameters: [String: Double] = [:], ordering: String? = nil
   ) throws {
     let r = try RecipeRegistry.recipe(named: recipe)
     guard samples >= 1 else { throw GenerationError.invalidParameter("--samples must be at least 1, got \(samples)") }
@@ -79,6 +93,10 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
     self.rtol = rtol
     self.parameters = try r.resolve(parameters)
     generator = PDEKitVersion.generator
+    if let o = ordering, !["identity", "greedy", "hilbert"].contains(o) {
+      throw GenerationError.invalidParameter("--ordering must be identity, greedy or hilbert, got '\(o)'")
+    }
+    self.ordering = ordering ?? (self.solver.isRecycling ? "greedy" : nil)
   }
 
   /// Sorted-key JSON text (what goes into `pdekit_config`).
@@ -104,6 +122,7 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
     cmp("seed", seed, other.seed)
     cmp("solver", solver.rawValue, other.solver.rawValue)
     cmp("rtol", rtol, other.rtol)
+    cmp("ordering", ordering ?? "identity", other.ordering ?? "identity")
     for k in Set(parameters.keys).union(other.parameters.keys).sorted() {
       cmp("parameter \(k)", parameters[k] ?? .nan, other.parameters[k] ?? .nan)
     }
@@ -112,7 +131,15 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
 
   /// The `solver` global attribute: method and tolerance.
   public var solverDescription: String {
-    solver.isDirect
+    if solver == .gcrodr {
+      return
+        "GCRO-DR(40, 20) + ILU(0), subspace recycled across samples in \(ordering ?? "identity") order, warm start, rtol \(rtol)"
+    }
+    if solver == .recycledCG {
+      return
+        "deflated CG (k = 10) + IC(0), Ritz vectors recycled across samples in \(ordering ?? "identity") order, warm start, rtol \(rtol)"
+    }
+    return solver.isDirect
       ? "\(solver.rawValue) (direct, symbolic analysis reused across samples)" : "\(solver.algorithm), rtol \(rtol)"
   }
 }

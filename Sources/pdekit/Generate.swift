@@ -47,6 +47,12 @@ struct Generate: ParsableCommand {
   @Option(help: "Relative tolerance of iterative solvers (default 1e-10).")
   var rtol: Double?
 
+  @Option(
+    help:
+      "Order in which the recycling solvers (gcrodr, recycled-cg) visit each batch: identity, greedy (SKR's nearest-neighbour chain over the inputs, default) or hilbert (PCA + Hilbert curve)."
+  )
+  var ordering: String?
+
   @Option(name: .customLong("param"), help: "Recipe parameter as name=value (repeatable).")
   var params: [String] = []
 
@@ -95,6 +101,7 @@ struct Generate: ParsableCommand {
     var solver: String?
     var rtol: Double?
     var parameters: [String: Double]?
+    var ordering: String?
   }
 
   func makeConfig() throws -> GenerationConfig {
@@ -129,7 +136,7 @@ struct Generate: ParsableCommand {
     return try GenerationConfig(
       recipe: name, samples: samples ?? file.samples ?? 64, resolution: resolution ?? file.resolution ?? 32,
       dimension: dimension ?? file.dimension ?? 2, seed: seed ?? file.seed ?? 0, solver: solverChoice,
-      rtol: rtol ?? file.rtol ?? 1e-10, parameters: parameters)
+      rtol: rtol ?? file.rtol ?? 1e-10, parameters: parameters, ordering: ordering ?? file.ordering)
   }
 
   func run() throws {

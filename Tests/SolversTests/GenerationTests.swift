@@ -232,3 +232,46 @@ struct ExampleDatasetTests {
     #expect(u2.maxAbsDifference(u) <= 1e-4 * Double(u.minMax()!.max))
   }
 }
+
+@Suite("pdekit generate with recycling solvers")
+struct RecyclingGenerationTests {
+  @Test("recycled CG and GCRO-DR give the direct solver's data (to the tolerance), deterministic at any thread count")
+  func recyclingSolvers() throws {
+    let dir = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let cases: [(String, Int, SolverChoice, SolverChoice, String)] = [
+      ("darcy", 16, .recycledCG, .cholmod, "solution"), ("poisson", 16, .gcrodr, .cholmod, "solution"),
+    ]
+    for (recipe, n, recycling, direct, target) in cases {
+      let reference = dir.appendingPathComponent("\(recipe)-\(recycling.rawValue)-direct.nc")
+      _ = try DatasetGenerator.run(
+        try GenerationConfig(recipe: recipe, samples: 8, resolution: n, solver: direct), output: reference,
+        options: GenerationOptions(threads: 1))
+      let cfg = try GenerationConfig(recipe: recipe, samples: 8, resolution: n, solver: recycling)
+      #expect(cfg.ordering == "greedy")
+      let one = dir.appendingPathComponent("\(recipe)-1.nc")
+      let two = dir.appendingPathComponent("\(recipe)-2.nc")
+      _ = try DatasetGenerator.run(cfg, output: one, options: GenerationOptions(threads: 1, batchSize: 4))
+      _ = try DatasetGenerator.run(cfg, output: two, options: GenerationOptions(threads: 2, batchSize: 4))
+      let (d1, _, i1, r1) = try contents(one)
+      let (d2, _, i2, r2) = try contents(two)
+      #expect(d1 == d2 && i1 == i2 && r1 == r2, "\(recipe): threads 1 vs 2")
+      #expect(r1.allSatisfy { $0 <= 1e-10 } && i1.allSatisfy { $0 > 0 })
+      let exact = try contents(reference).0[target]!
+      let scale = Double(exact.minMax().map { max(abs($0.min), abs($0.max)) }!)
+      #expect(d1[target]!.maxAbsDifference(exact) <= 1e-5 * scale, "\(recipe)")
+      let r = try DatasetReader(url: one)
+      #expect(r.attributes["solver"]?.contains("recycled") == true)
+    }
+    // Resume with another ordering is refused, naming it.
+    let cfg = try GenerationConfig(
+      recipe: "darcy", samples: 8, resolution: 16, solver: .recycledCG, ordering: "hilbert")
+    #expect {
+      try DatasetGenerator.run(
+        cfg, output: dir.appendingPathComponent("darcy-1.nc"), options: GenerationOptions(resume: true))
+    } throws: { e in "\(e)".contains("ordering: greedy → hilbert") }
+    #expect(throws: GenerationError.self) {
+      try GenerationConfig(recipe: "darcy", samples: 8, resolution: 16, solver: .gcrodr, ordering: "zigzag")
+    }
+  }
+}
