@@ -54,6 +54,8 @@ public final class CholmodCholesky {
     self.matrix = matrix
     common = .allocate(capacity: 1)
     cholmod_start(common)
+    // CHOLMOD would print its own warnings to stderr; PDEKit reports them as DirectSolverError.
+    common.pointee.print = 0
     // CHOLMOD chooses simplicial or supernodal by the flop count (simplicial is 3–4× faster on
     // small 2D problems); final_ll makes the simplicial path an LL' factorization, which stops at
     // a non-positive pivot and reports the column, as the supernodal path does.

@@ -86,7 +86,7 @@ struct DatasetTests {
     defer { try? FileManager.default.removeItem(at: dir) }
     let url = dir.appendingPathComponent("c.nc")
     try DatasetWriter.create(at: url, schema: sampleSchema(ny: 6, nx: 7)).close()
-    try NetCDF.serialized {
+    NetCDF.serialized {
       var ncid: Int32 = 0
       #expect(nc_open(url.path, NC_NOWRITE, &ncid) == NC_NOERR)
       defer { nc_close(ncid) }
@@ -111,7 +111,7 @@ struct DatasetTests {
     let url = dir.appendingPathComponent("m.nc")
     try DatasetWriter.create(at: url, schema: sampleSchema()).close()
     // Remove the target role by renaming the attribute with the C API.
-    try NetCDF.serialized {
+    NetCDF.serialized {
       var ncid: Int32 = 0
       #expect(nc_open(url.path, NC_WRITE, &ncid) == NC_NOERR)
       var v: Int32 = 0
@@ -130,7 +130,7 @@ struct DatasetTests {
     defer { try? FileManager.default.removeItem(at: dir) }
     let url = dir.appendingPathComponent("g.nc")
     try DatasetWriter.create(at: url, schema: sampleSchema()).close()
-    try NetCDF.serialized {
+    NetCDF.serialized {
       var ncid: Int32 = 0
       #expect(nc_open(url.path, NC_WRITE, &ncid) == NC_NOERR)
       #expect(nc_redef(ncid) == NC_NOERR)
