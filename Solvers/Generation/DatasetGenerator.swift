@@ -128,6 +128,8 @@ public enum DatasetGenerator {
       try existing.close()
       let diff = config.differences(from: stored)
       guard diff.isEmpty else { throw GenerationError.configMismatch(path: outPath, differences: diff) }
+      // A kill between the final rename and the clean-up can leave the parts behind.
+      try? fm.removeItem(at: partsURL)
       return GenerationSummary(
         path: outPath, samplesWritten: n, skipped: [], resumedSamples: n, computedSamples: 0,
         seconds: monotonicSeconds() - t0, alreadyComplete: true)
