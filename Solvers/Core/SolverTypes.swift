@@ -188,3 +188,14 @@ final class ScratchVectors {
   /// Vector `i` (n entries).
   @inline(__always) subscript(_ i: Int) -> UnsafeMutablePointer<Double> { base + i * n }
 }
+
+/// Traps with a clear message when a workspace of size `n` is handed a system of another size, or a
+/// preconditioner of another order (a programming error, not bad data).
+func checkSizes(
+  _ method: String, _ n: Int, _ a: some LinearOperator, b: Int, x: Int, preconditioner: Preconditioner?
+) {
+  precondition(
+    a.rows == n && a.columns == n && b == n && x == n,
+    "\(method) workspace of size \(n) got A \(a.rows)×\(a.columns), b \(b), x \(x)")
+  precondition(preconditioner.map { $0.dimension == n } ?? true, "preconditioner size differs from the system (\(n))")
+}

@@ -35,9 +35,7 @@ public final class BiCGStab {
     options: KrylovOptions = KrylovOptions()
   ) -> SolverStats {
     let n = dimension
-    precondition(
-      a.rows == n && a.columns == n && bArray.count == n && xArray.count == n,
-      "BiCGStab workspace of size \(n) got A \(a.rows)×\(a.columns), b \(bArray.count), x \(xArray.count)")
+    checkSizes("BiCGStab", n, a, b: bArray.count, x: xArray.count, preconditioner: preconditioner)
     let t0 = monotonicSeconds()
     let maxIterations = options.maxIterations ?? 2 * n
     let method = "bicgstab" + (preconditioner.map { "+" + $0.name } ?? "")

@@ -43,9 +43,7 @@ public final class ConjugateGradient {
     _ a: some LinearOperator, _ b: [Double], _ x: inout [Double], preconditioner: Preconditioner? = nil,
     options: KrylovOptions = KrylovOptions()
   ) -> SolverStats {
-    precondition(
-      a.rows == dimension && a.columns == dimension && b.count == dimension && x.count == dimension,
-      "CG workspace of size \(dimension) got A \(a.rows)×\(a.columns), b \(b.count), x \(x.count)")
+    checkSizes("CG", dimension, a, b: b.count, x: x.count, preconditioner: preconditioner)
     precondition(
       preconditioner.map { $0.dimension == dimension } ?? true, "preconditioner size differs from the system")
     let n = dimension

@@ -84,10 +84,7 @@ final class ArnoldiEngine {
     options: KrylovOptions, name: String
   ) -> SolverStats {
     let (n, m, flexible) = (self.n, self.m, self.flexible)
-    precondition(
-      a.rows == n && a.columns == n && bArray.count == n && xArray.count == n,
-      "\(name) workspace of size \(n) got A \(a.rows)×\(a.columns), b \(bArray.count), x \(xArray.count)")
-    precondition(preconditioner.map { $0.dimension == n } ?? true, "preconditioner size differs from the system")
+    checkSizes(name, n, a, b: bArray.count, x: xArray.count, preconditioner: preconditioner)
     let t0 = monotonicSeconds()
     let maxIterations = options.maxIterations ?? 10 * n
     let method = name + (preconditioner.map { "+" + $0.name } ?? "")

@@ -39,9 +39,7 @@ public final class MINRES {
     options: KrylovOptions = KrylovOptions()
   ) -> SolverStats {
     let n = dimension
-    precondition(
-      a.rows == n && a.columns == n && bArray.count == n && xArray.count == n,
-      "MINRES workspace of size \(n) got A \(a.rows)×\(a.columns), b \(bArray.count), x \(xArray.count)")
+    checkSizes("MINRES", n, a, b: bArray.count, x: xArray.count, preconditioner: preconditioner)
     let t0 = monotonicSeconds()
     let maxIterations = options.maxIterations ?? 2 * n
     let method = "minres" + (preconditioner.map { "+" + $0.name } ?? "")

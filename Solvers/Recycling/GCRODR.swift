@@ -164,10 +164,7 @@ public final class GCRODR {
     _ a: some LinearOperator, _ bArray: [Double], _ xArray: inout [Double], preconditioner: Preconditioner? = nil,
     options: KrylovOptions = KrylovOptions(), operatorChanged: Bool = true
   ) -> SolverStats {
-    precondition(
-      a.rows == n && a.columns == n && bArray.count == n && xArray.count == n,
-      "GCRO-DR workspace of size \(n) got A \(a.rows)×\(a.columns), b \(bArray.count), x \(xArray.count)")
-    precondition(preconditioner.map { $0.dimension == n } ?? true, "preconditioner size differs from the system")
+    checkSizes("GCRO-DR", n, a, b: bArray.count, x: xArray.count, preconditioner: preconditioner)
     let t0 = monotonicSeconds()
     let maxIterations = options.maxIterations ?? 10 * n
     let method = "gcrodr(\(m),\(recycle))" + (preconditioner.map { "+" + $0.name } ?? "")

@@ -145,10 +145,7 @@ public final class RecycledCG {
     _ a: some LinearOperator, _ bArray: [Double], _ xArray: inout [Double], preconditioner: Preconditioner? = nil,
     options: KrylovOptions = KrylovOptions(), operatorChanged: Bool = true
   ) -> SolverStats {
-    precondition(
-      a.rows == n && a.columns == n && bArray.count == n && xArray.count == n,
-      "recycled CG workspace of size \(n) got A \(a.rows)×\(a.columns), b \(bArray.count), x \(xArray.count)")
-    precondition(preconditioner.map { $0.dimension == n } ?? true, "preconditioner size differs from the system")
+    checkSizes("recycled CG", n, a, b: bArray.count, x: xArray.count, preconditioner: preconditioner)
     let t0 = monotonicSeconds()
     let maxIterations = options.maxIterations ?? 2 * n
     let method = "recycled-cg(\(recycle))" + (preconditioner.map { "+" + $0.name } ?? "")
