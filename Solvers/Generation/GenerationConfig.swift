@@ -89,7 +89,7 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
     self.resolution = resolution
     self.dimension = dimension
     self.seed = seed
-    self.solver = solver ?? r.defaultSolver
+    self.solver = solver ?? r.defaultSolver(resolution: resolution, dimension: dimension)
     self.rtol = rtol
     self.parameters = try r.resolve(parameters)
     generator = PDEKitVersion.generator

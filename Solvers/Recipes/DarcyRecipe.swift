@@ -21,7 +21,10 @@ public struct DarcyRecipe: DatasetRecipe {
     RecipeParameter("a_minus", 3, "coefficient where the GRF is < 0", range: 1e-6...1e6),
     RecipeParameter("source", 1, "constant source f", range: -1e6...1e6),
   ]
-  public static let defaultSolver = SolverChoice.cholmod
+  public static func defaultSolver(resolution: Int, dimension: Int) -> SolverChoice {
+    ellipticDefaultSolver(resolution: resolution, dimension: dimension)
+  }
+  public static let defaultSolverRule = "cholmod in 2D up to 128², amg-cg above and in 3D"
   public static let dimensions = [2, 3]
 
   let resolution: Int
@@ -81,7 +84,10 @@ public struct PoissonRecipe: DatasetRecipe {
     RecipeParameter("tau", 3, "GRF inverse length scale τ", range: 0...100),
     RecipeParameter("scale", 100, "GRF amplitude σ", range: 1e-12...1e12),
   ]
-  public static let defaultSolver = SolverChoice.cholmod
+  public static func defaultSolver(resolution: Int, dimension: Int) -> SolverChoice {
+    ellipticDefaultSolver(resolution: resolution, dimension: dimension)
+  }
+  public static let defaultSolverRule = "cholmod in 2D up to 128², amg-cg above and in 3D"
   public static let dimensions = [2, 3]
 
   let resolution: Int

@@ -43,8 +43,10 @@ public protocol DatasetRecipe: Sendable {
   static var summary: String { get }
   /// Numeric parameters with defaults.
   static var parameters: [RecipeParameter] { get }
-  /// Default solver name (see `SolverChoice`).
-  static var defaultSolver: SolverChoice { get }
+  /// The default solver for a grid (see `SolverChoice`), chosen from measurements in bench/RESULTS.md.
+  static func defaultSolver(resolution: Int, dimension: Int) -> SolverChoice
+  /// One line on how the default solver is chosen (shown by `--list`).
+  static var defaultSolverRule: String { get }
   /// Supported spatial dimensions (2 and/or 3).
   static var dimensions: [Int] { get }
 
@@ -62,6 +64,13 @@ public protocol DatasetRecipe: Sendable {
 
   /// Target fields from the final solution.
   func targets(from solution: [Double], sample: RecipeSample) throws -> [String: [Double]]
+}
+
+/// The elliptic recipes' default: CHOLMOD while its fill-in is cheap (2D up to 128²), smoothed-
+/// aggregation AMG-CG beyond (bench/RESULTS.md: AMG-CG is 1.4–3× faster than CHOLMOD per Darcy solve
+/// at 256²–512² and 65× at 64³).
+func ellipticDefaultSolver(resolution: Int, dimension: Int, directUpTo: Int = 128) -> SolverChoice {
+  dimension == 2 && resolution <= directUpTo ? .cholmod : .amgCG
 }
 
 extension DatasetRecipe {
@@ -107,7 +116,7 @@ public enum RecipeRegistry {
     var lines: [String] = []
     for r in all {
       lines.append(
-        "\(r.name)  (dimensions \(r.dimensions.map(String.init).joined(separator: ", ")); default solver \(r.defaultSolver.rawValue))"
+        "\(r.name)  (dimensions \(r.dimensions.map(String.init).joined(separator: ", ")); default solver: \(r.defaultSolverRule))"
       )
       lines.append("  " + r.summary)
       for p in r.parameters {

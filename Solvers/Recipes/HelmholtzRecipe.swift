@@ -24,7 +24,9 @@ public struct HelmholtzRecipe: DatasetRecipe {
     RecipeParameter(
       "min_points_per_wavelength", 6, "refuse grids coarser than this at the shortest wavelength", range: 2...1000),
   ]
-  public static let defaultSolver = SolverChoice.umfpack
+  public static func defaultSolver(resolution: Int, dimension: Int) -> SolverChoice { .umfpack }
+  public static let defaultSolverRule =
+    "umfpack (the indefinite block system defeats GMRES+ILU(0) at useful frequencies)"
   public static let dimensions = [2]
 
   let resolution: Int

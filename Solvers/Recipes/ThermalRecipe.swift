@@ -22,7 +22,13 @@ public struct ThermalRecipe: DatasetRecipe {
     RecipeParameter("dt", 1e-3, "time step Δt (nondimensional time)", range: 1e-12...1e6),
     RecipeParameter("steps", 10, "implicit Euler steps per sample", range: 1...100_000),
   ]
-  public static let defaultSolver = SolverChoice.cholmod
+  /// Every step of a sample reuses one matrix, so one factorization serves all steps: CHOLMOD
+  /// stays the default longer than for the one-solve recipes.
+  public static func defaultSolver(resolution: Int, dimension: Int) -> SolverChoice {
+    ellipticDefaultSolver(resolution: resolution, dimension: dimension, directUpTo: 256)
+  }
+  public static let defaultSolverRule =
+    "cholmod in 2D up to 256² (one factorization per sample serves all steps), amg-cg above and in 3D"
   public static let dimensions = [2, 3]
 
   let resolution: Int
