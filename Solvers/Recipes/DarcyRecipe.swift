@@ -24,7 +24,7 @@ public struct DarcyRecipe: DatasetRecipe {
   public static func defaultSolver(resolution: Int, dimension: Int) -> SolverChoice {
     ellipticDefaultSolver(resolution: resolution, dimension: dimension)
   }
-  public static let defaultSolverRule = "cholmod in 2D up to 128², amg-cg above and in 3D"
+  public static let defaultSolverRule = "cholmod in 2D up to 64², amg-cg above and in 3D"
   public static let dimensions = [2, 3]
 
   let resolution: Int
@@ -87,7 +87,7 @@ public struct PoissonRecipe: DatasetRecipe {
   public static func defaultSolver(resolution: Int, dimension: Int) -> SolverChoice {
     ellipticDefaultSolver(resolution: resolution, dimension: dimension)
   }
-  public static let defaultSolverRule = "cholmod in 2D up to 128², amg-cg above and in 3D"
+  public static let defaultSolverRule = "cholmod in 2D up to 64², amg-cg above and in 3D"
   public static let dimensions = [2, 3]
 
   let resolution: Int

@@ -66,10 +66,11 @@ public protocol DatasetRecipe: Sendable {
   func targets(from solution: [Double], sample: RecipeSample) throws -> [String: [Double]]
 }
 
-/// The elliptic recipes' default: CHOLMOD while its fill-in is cheap (2D up to 128²), smoothed-
-/// aggregation AMG-CG beyond (bench/RESULTS.md: AMG-CG is 1.4–3× faster than CHOLMOD per Darcy solve
-/// at 256²–512² and 65× at 64³).
-func ellipticDefaultSolver(resolution: Int, dimension: Int, directUpTo: Int = 128) -> SolverChoice {
+/// The elliptic recipes' default: CHOLMOD while its fill-in is cheap (2D up to 64²), smoothed-
+/// aggregation AMG-CG beyond (bench/RESULTS.md: pdekit generate darcy, 200 samples, 2 threads: AMG-CG
+/// 3.1 s vs CHOLMOD 4.9 s at 128², 13.7 s vs 20.8 s at 256²; per solve 1.4–3× faster
+/// at 256²–512² and 65× at 64³; CHOLMOD wins at 64²: 0.65 s vs 0.81 s).
+func ellipticDefaultSolver(resolution: Int, dimension: Int, directUpTo: Int = 64) -> SolverChoice {
   dimension == 2 && resolution <= directUpTo ? .cholmod : .amgCG
 }
 

@@ -25,10 +25,10 @@ public struct ThermalRecipe: DatasetRecipe {
   /// Every step of a sample reuses one matrix, so one factorization serves all steps: CHOLMOD
   /// stays the default longer than for the one-solve recipes.
   public static func defaultSolver(resolution: Int, dimension: Int) -> SolverChoice {
-    ellipticDefaultSolver(resolution: resolution, dimension: dimension, directUpTo: 256)
+    ellipticDefaultSolver(resolution: resolution, dimension: dimension, directUpTo: 128)
   }
   public static let defaultSolverRule =
-    "cholmod in 2D up to 256² (one factorization per sample serves all steps), amg-cg above and in 3D"
+    "cholmod in 2D up to 128² (one factorization per sample serves all steps), amg-cg above and in 3D"
   public static let dimensions = [2, 3]
 
   let resolution: Int

@@ -153,10 +153,11 @@ struct GenerationTests {
 
   @Test("default solvers follow the grid: CHOLMOD for small 2D, AMG-CG for large and 3D, UMFPACK for Helmholtz")
   func defaultSolvers() throws {
-    #expect(try GenerationConfig(recipe: "darcy", samples: 1, resolution: 128).solver == .cholmod)
-    #expect(try GenerationConfig(recipe: "darcy", samples: 1, resolution: 256).solver == .amgCG)
+    #expect(try GenerationConfig(recipe: "darcy", samples: 1, resolution: 64).solver == .cholmod)
+    #expect(try GenerationConfig(recipe: "darcy", samples: 1, resolution: 128).solver == .amgCG)
     #expect(try GenerationConfig(recipe: "poisson", samples: 1, resolution: 32, dimension: 3).solver == .amgCG)
-    #expect(try GenerationConfig(recipe: "thermal", samples: 1, resolution: 256).solver == .cholmod)
+    #expect(try GenerationConfig(recipe: "thermal", samples: 1, resolution: 128).solver == .cholmod)
+    #expect(try GenerationConfig(recipe: "thermal", samples: 1, resolution: 256).solver == .amgCG)
     #expect(try GenerationConfig(recipe: "helmholtz", samples: 1, resolution: 256).solver == .umfpack)
     #expect(try GenerationConfig(recipe: "darcy", samples: 1, resolution: 256, solver: .cholmod).solver == .cholmod)
     #expect(RecipeRegistry.listing().contains("amg-cg above and in 3D"))
