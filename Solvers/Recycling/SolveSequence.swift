@@ -146,6 +146,27 @@ public func solveSequence(
   var setupSeconds = 0.0
   var previous: [Double]?
 
+  /// Visits the systems in `permutation` order with one recycling workspace (`solve`), refreshing
+  /// the preconditioner when the matrix changes and warm-starting from the previous solution.
+  func runRecycling(
+    validator algorithm: LinearSolverAlgorithm, kind: PreconditionerKind, warm: Bool,
+    solve: (CSRMatrix<Double>, [Double], inout [Double], Preconditioner?, Bool) -> (SolverStats, RecyclingDiagnostics)
+  ) throws {
+    let validator = LinearSolver(algorithm)
+    var preconditioners = SequencePreconditioner(kind: kind)
+    for i in permutation {
+      let system = systems[i]
+      try validator.validate(system)
+      let t = monotonicSeconds()
+      let changed = try preconditioners.prepare(system.matrix)
+      setupSeconds += monotonicSeconds() - t
+      var x = (warm ? previous : nil) ?? [Double](repeating: 0, count: n)
+      (stats[i], diagnostics[i]) = solve(system.matrix, system.rhs, &x, preconditioners.current, changed)
+      solutions[i] = x
+      previous = x
+    }
+  }
+
   switch algorithm {
   case .independent(let method, let warm):
     let solver = LinearSolver(method, options: options)
@@ -158,41 +179,16 @@ public func solveSequence(
     }
 
   case .gcrodr(let m, let k, let kind, let warm):
-    let validator = LinearSolver(.gmres(restart: m, preconditioner: kind))
     let solver = GCRODR(dimension: n, restart: m, recycle: k, staleGuard: staleGuard)
-    var preconditioners = SequencePreconditioner(kind: kind)
-    for i in permutation {
-      let system = systems[i]
-      try validator.validate(system)
-      let t = monotonicSeconds()
-      let changed = try preconditioners.prepare(system.matrix)
-      setupSeconds += monotonicSeconds() - t
-      var x = (warm ? previous : nil) ?? [Double](repeating: 0, count: n)
-      stats[i] = solver.solve(
-        system.matrix, system.rhs, &x, preconditioner: preconditioners.current, options: options,
-        operatorChanged: changed)
-      diagnostics[i] = solver.lastDiagnostics
-      solutions[i] = x
-      previous = x
+    try runRecycling(validator: .gmres(restart: m, preconditioner: kind), kind: kind, warm: warm) {
+      (a, b, x, pc, changed) in
+      (solver.solve(a, b, &x, preconditioner: pc, options: options, operatorChanged: changed), solver.lastDiagnostics)
     }
 
   case .recycledCG(let k, let kind, let warm):
-    let validator = LinearSolver(.cg(preconditioner: kind))
     let solver = RecycledCG(dimension: n, recycle: k, staleGuard: staleGuard)
-    var preconditioners = SequencePreconditioner(kind: kind)
-    for i in permutation {
-      let system = systems[i]
-      try validator.validate(system)
-      let t = monotonicSeconds()
-      let changed = try preconditioners.prepare(system.matrix)
-      setupSeconds += monotonicSeconds() - t
-      var x = (warm ? previous : nil) ?? [Double](repeating: 0, count: n)
-      stats[i] = solver.solve(
-        system.matrix, system.rhs, &x, preconditioner: preconditioners.current, options: options,
-        operatorChanged: changed)
-      diagnostics[i] = solver.lastDiagnostics
-      solutions[i] = x
-      previous = x
+    try runRecycling(validator: .cg(preconditioner: kind), kind: kind, warm: warm) { (a, b, x, pc, changed) in
+      (solver.solve(a, b, &x, preconditioner: pc, options: options, operatorChanged: changed), solver.lastDiagnostics)
     }
   }
   let finalStats = stats.map { $0! }
