@@ -199,3 +199,10 @@ func checkSizes(
     "\(method) workspace of size \(n) got A \(a.rows)×\(a.columns), b \(b), x \(x)")
   precondition(preconditioner.map { $0.dimension == n } ?? true, "preconditioner size differs from the system (\(n))")
 }
+
+/// z ← M⁻¹ r, or z ← r without a preconditioner (n entries).
+@inline(__always) func applyPreconditioner(
+  _ m: Preconditioner?, _ r: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>, _ n: Int
+) {
+  if let m { m.apply(r, z) } else { z.update(from: r, count: n) }
+}

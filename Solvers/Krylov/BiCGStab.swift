@@ -40,9 +40,6 @@ public final class BiCGStab {
     let maxIterations = options.maxIterations ?? 2 * n
     let method = "bicgstab" + (preconditioner.map { "+" + $0.name } ?? "")
     var history: [Double] = []
-    func applyM(_ src: UnsafePointer<Double>, _ dst: UnsafeMutablePointer<Double>) {
-      if let m = preconditioner { m.apply(src, dst) } else { dst.update(from: src, count: n) }
-    }
     let (r, rhat, p, v) = (work[0], work[1], work[2], work[3])
     let (s, t, phat, shat) = (work[4], work[5], work[6], work[7])
     return bArray.withUnsafeBufferPointer { bb in
@@ -85,7 +82,7 @@ public final class BiCGStab {
           }
           let beta = (rhoNew / rho) * (alpha / omega)
           for i in 0..<n { p[i] = r[i] + beta * (p[i] - omega * v[i]) }
-          applyM(p, phat)
+          applyPreconditioner(preconditioner, p, phat, n)
           a.apply(phat, v)
           let rv = dot(rhat, v, n)
           if rv == 0 || !rv.isFinite {
@@ -104,7 +101,7 @@ public final class BiCGStab {
             rho = rhoNew
             continue
           }
-          applyM(s, shat)
+          applyPreconditioner(preconditioner, s, shat, n)
           a.apply(shat, t)
           let tt = dot(t, t, n)
           omega = tt > 0 ? dot(t, s, n) / tt : 0

@@ -74,7 +74,7 @@ public final class ConjugateGradient {
 
         // Start (or restart) the recurrences from the residual currently in r.
         func start() -> Double? {
-          if let m = preconditioner { m.apply(r, z) } else { z.update(from: r, count: n) }
+          applyPreconditioner(preconditioner, r, z, n)
           p.update(from: z, count: n)
           let gamma = dot(r, z, n)
           return gamma > 0 ? gamma : nil
@@ -117,7 +117,7 @@ public final class ConjugateGradient {
             gamma = g
             continue
           }
-          if let m = preconditioner { m.apply(r, z) } else { z.update(from: r, count: n) }
+          applyPreconditioner(preconditioner, r, z, n)
           let gammaNew = dot(r, z, n)
           guard gammaNew > 0 else {
             reason = .indefinitePreconditioner

@@ -123,7 +123,7 @@ final class ArnoldiEngine {
           while k < m && iterations < maxIterations {
             let vk = V + k * n
             let zk = flexible ? Z + k * n : Z
-            if let pc = preconditioner { pc.apply(vk, zk) } else { zk.update(from: vk, count: n) }
+            applyPreconditioner(preconditioner, vk, zk, n)
             let vnext = V + (k + 1) * n
             a.apply(zk, vnext)
             let applied = nrm2(vnext, n)

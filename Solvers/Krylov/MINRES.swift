@@ -48,9 +48,6 @@ public final class MINRES {
     return bArray.withUnsafeBufferPointer { bb in
       xArray.withUnsafeMutableBufferPointer { xx in
         let (b, x) = (bb.baseAddress!, xx.baseAddress!)
-        func applyM(_ src: UnsafePointer<Double>, _ dst: UnsafeMutablePointer<Double>) {
-          if let m = preconditioner { m.apply(src, dst) } else { dst.update(from: src, count: n) }
-        }
         let bNorm = nrm2(b, n)
         let scale = bNorm > 0 ? bNorm : 1
         let tolerance = options.atol + options.rtol * bNorm
@@ -73,7 +70,7 @@ public final class MINRES {
             return finish()
           }
           if iterations >= maxIterations { return finish() }
-          applyM(r1, y)
+          applyPreconditioner(preconditioner, r1, y, n)
           var beta1 = dot(r1, y, n)
           guard beta1 > 0 else {
             reason = .indefinitePreconditioner
@@ -108,7 +105,7 @@ public final class MINRES {
             // r1 ← r2, r2 ← y (swap contents).
             r1.update(from: r2, count: n)
             r2.update(from: y, count: n)
-            applyM(r2, y)
+            applyPreconditioner(preconditioner, r2, y, n)
             oldb = beta
             let betaSq = dot(r2, y, n)
             if betaSq < 0 {

@@ -280,7 +280,7 @@ public final class GCRODR {
           var happy = false
           while kk < steps && iterations < maxIterations {
             let vk = V + kk * n
-            if let pc = preconditioner { pc.apply(vk, z) } else { z.update(from: vk, count: n) }
+            applyPreconditioner(preconditioner, vk, z, n)
             let vnext = V + (kk + 1) * n
             a.apply(z, vnext)
             let applied = nrm2(vnext, n)

@@ -200,7 +200,7 @@ public final class RecycledCG {
         }
         /// z = M⁻¹ r, p = z − W(AW)ᵀz; returns rᵀz or nil when ≤ 0.
         func start() -> Double? {
-          if let pc = preconditioner { pc.apply(r, z) } else { z.update(from: r, count: n) }
+          applyPreconditioner(preconditioner, r, z, n)
           p.update(from: z, count: n)
           deflateDirection()
           let gamma = dot(r, z, n)
@@ -288,7 +288,7 @@ public final class RecycledCG {
             gamma = g
             continue
           }
-          if let pc = preconditioner { pc.apply(r, z) } else { z.update(from: r, count: n) }
+          applyPreconditioner(preconditioner, r, z, n)
           let gammaNew = dot(r, z, n)
           guard gammaNew > 0 else {
             reason = .indefinitePreconditioner
