@@ -101,7 +101,9 @@ public final class DatasetReader {
       guard let roleText = try NetCDF.getText(ncid, varid, "pdekit_role") else { continue }
       guard let role = VariableRole(rawValue: roleText) else {
         throw DatasetError.schema(
-          file: path, message: "variable '\(name)' has pdekit_role = \"\(roleText)\"; expected \"input\" or \"target\"")
+          file: path,
+          message:
+            "variable '\(name)' has pdekit_role = \"\(roleText)\"; expected \"input\", \"target\" or \"prediction\"")
       }
       guard let first = dimids.first, first == sampleDim else {
         throw DatasetError.schema(file: path, message: "variable '\(name)' must have 'sample' as its first dimension")
@@ -124,8 +126,9 @@ public final class DatasetReader {
           name: name, role: role, axes: dimNames, sampleShape: extents, longName: longName, units: units))
       for a in dimNames where !axisNames.contains(a) { axisNames.append(a) }
     }
-    for role in VariableRole.allCases where !infos.contains(where: { $0.role == role }) {
-      throw DatasetError.missingRole(file: path, role: role.rawValue)
+    if !infos.contains(where: { $0.role == .input }) { throw DatasetError.missingRole(file: path, role: "input") }
+    if !infos.contains(where: { $0.role == .target || $0.role == .prediction }) {
+      throw DatasetError.missingRole(file: path, role: "target")
     }
     for name in DiagnosticVariables.names.sorted() {
       var id: Int32 = 0

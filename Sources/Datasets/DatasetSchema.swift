@@ -2,9 +2,10 @@
 import Foundation
 import Numerics
 
-/// Whether a data variable is a model input or a prediction target (`pdekit_role` attribute).
+/// What a data variable is to a model (`pdekit_role` attribute): an input, a prediction target
+/// (ground truth), or a model's prediction (files written by `pdekit predict`).
 public enum VariableRole: String, Sendable, Codable, CaseIterable {
-  case input, target
+  case input, target, prediction
 }
 
 /// A grid axis (or the time axis) of a dataset: a dimension plus its coordinate variable.
@@ -153,9 +154,11 @@ public struct DatasetSchema: Sendable, Equatable {
       }
       _ = try sampleShape(of: v)
     }
-    for role in VariableRole.allCases where !variables.contains(where: { $0.role == role }) {
+    guard variables.contains(where: { $0.role == .input }),
+      variables.contains(where: { $0.role == .target || $0.role == .prediction })
+    else {
       throw DatasetError.invalidArgument(
-        "the schema has no \(role.rawValue) variable; a dataset needs at least one input and one target")
+        "the schema needs at least one input variable and one target (or prediction) variable")
     }
     guard (0...9).contains(deflateLevel) else {
       throw DatasetError.invalidArgument("deflate level must be 0–9, got \(deflateLevel)")

@@ -16,7 +16,7 @@ extension DatasetReader {
     out.append(
       "dimensions:          sample = \(sampleCount) (unlimited), "
         + axes.map { "\($0.name) = \($0.values.count)" }.joined(separator: ", "))
-    for role in VariableRole.allCases {
+    for role in VariableRole.allCases where !variables(role: role).isEmpty {
       out.append("\(role.rawValue)s:")
       for v in variables(role: role) {
         let stats = try statistics(v.name)
