@@ -20,9 +20,33 @@ public protocol Optimizer<Scalar>: Sendable {
 }
 
 /// First and second moment estimates of one parameter.
-struct AdamMoments<T: RealScalar>: Sendable {
-  var m: NDArray<T>
-  var v: NDArray<T>
+public struct AdamMoments<T: RealScalar>: Sendable, Equatable {
+  /// First moment m (running mean of the gradient).
+  public var m: NDArray<T>
+  /// Second moment v (running mean of the squared gradient).
+  public var v: NDArray<T>
+
+  /// Moments with given values (same shape as the parameter).
+  public init(m: NDArray<T>, v: NDArray<T>) {
+    precondition(m.shape == v.shape, "Adam moments: m \(m.shape) and v \(v.shape) differ in shape")
+    self.m = m
+    self.v = v
+  }
+}
+
+/// The resumable state of ``Adam`` or ``AdamW``: the step count and the moments by parameter
+/// name. Checkpoints store it so that training resumes exactly where it stopped.
+public struct AdamState<T: RealScalar>: Sendable, Equatable {
+  /// Steps taken so far (t of the bias corrections).
+  public var step: Int
+  /// Moment estimates by parameter name; parameters never updated have none.
+  public var moments: [String: AdamMoments<T>]
+
+  /// A state with given step count and moments.
+  public init(step: Int = 0, moments: [String: AdamMoments<T>] = [:]) {
+    self.step = step
+    self.moments = moments
+  }
 }
 
 /// The shared Adam step. `l2` is Adam's coupled weight decay, `decoupled` AdamW's.
@@ -101,6 +125,15 @@ public struct Adam<T: RealScalar>: Optimizer {
   public private(set) var step = 0
   var moments: [String: AdamMoments<T>] = [:]
 
+  /// Step count and moments, for checkpoints; assigning it resumes from a saved state.
+  public var state: AdamState<T> {
+    get { AdamState(step: step, moments: moments) }
+    set {
+      step = newValue.step
+      moments = newValue.moments
+    }
+  }
+
   /// An optimizer with PyTorch's defaults.
   public init(
     learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8,
@@ -156,6 +189,15 @@ public struct AdamW<T: RealScalar>: Optimizer {
   /// Steps taken.
   public private(set) var step = 0
   var moments: [String: AdamMoments<T>] = [:]
+
+  /// Step count and moments, for checkpoints; assigning it resumes from a saved state.
+  public var state: AdamState<T> {
+    get { AdamState(step: step, moments: moments) }
+    set {
+      step = newValue.step
+      moments = newValue.moments
+    }
+  }
 
   /// An optimizer with PyTorch's defaults.
   public init(

@@ -18,7 +18,7 @@ struct PDEKitCommand: ParsableCommand {
       inspect a dataset.
       """,
     version: PDEKitVersion.version,
-    subcommands: [Generate.self, Solve.self, Info.self, Doctor.self])
+    subcommands: [Generate.self, Solve.self, Train.self, Eval.self, Predict.self, Info.self, Doctor.self])
 }
 
 /// A user-facing error: printed as "Error: <message>" with exit status 1, without the usage text.

@@ -1,0 +1,228 @@
+// The training loop every model uses (neuraloperator's `Trainer` is the reference for what is
+// computed: normalized inputs and targets, a relative-norm loss summed over the batch, an
+// optimizer step per batch, the schedule stepped per epoch, test error on decoded predictions).
+// Shuffling draws a permutation per epoch from Philox(seed, stream = epoch), so a run resumed
+// from an epoch checkpoint continues exactly as an uninterrupted one would.
+import Foundation
+import Numerics
+
+/// Why training stopped early.
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+  /// The loss became NaN or infinite.
+  case diverged(epoch: Int, batch: Int, loss: Double)
+  /// Data that do not fit the model or the checkpoint being resumed.
+  case dataMismatch(String)
+
+  public var description: String {
+    switch self {
+    case .diverged(let epoch, let batch, let loss):
+      return
+        "training diverged: the loss is \(loss) in epoch \(epoch), batch \(batch). The last good checkpoint is kept; "
+        + "lower --lr, add --clip 1.0, or check the data for outliers"
+    case .dataMismatch(let s): return s
+    }
+  }
+}
+
+/// Trains a ``NeuralOperator`` on a ``FieldDataset``.
+///
+/// ```swift
+/// let train = try FieldDataset(url: file, samples: 0..<200)
+/// let test = try FieldDataset(url: file, samples: 200..<250)
+/// let config = FNOConfiguration(inChannels: 1, outChannels: 1, hiddenChannels: 32, modes: [12, 12])
+/// var trainer = try Trainer(model: FNO<Float>(config, seed: 0), configuration: TrainingConfiguration(), train: train, test: test)
+/// try trainer.fit(checkpoint: URL(fileURLWithPath: "model.safetensors")) { record in print(record) }
+/// ```
+public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
+  /// The model being trained.
+  public private(set) var model: M
+  /// The run's hyperparameters.
+  public let configuration: TrainingConfiguration
+  /// Training split.
+  public let train: FieldDataset
+  /// Test split (nil: no test error is reported).
+  public let test: FieldDataset?
+  /// Input normalizer fitted on the training split (nil when normalization is off).
+  public let inputNormalizer: UnitGaussianNormalizer<Float>?
+  /// Target normalizer fitted on the training split.
+  public let targetNormalizer: UnitGaussianNormalizer<Float>?
+  /// Completed epochs' records.
+  public private(set) var history: [EpochRecord] = []
+
+  private var adam: Adam<Float>
+  private var adamw: AdamW<Float>
+
+  /// Completed epochs.
+  public var completedEpochs: Int { history.count }
+
+  /// A fresh run: fits the normalizers on `train` and checks that the data fit the model.
+  public init(model: M, configuration: TrainingConfiguration, train: FieldDataset, test: FieldDataset?) throws {
+    try configuration.validate()
+    try Self.check(model: model, train, test)
+    self.model = model
+    self.configuration = configuration
+    self.train = train
+    self.test = test
+    if configuration.normalize {
+      let (i, t) = try train.fitNormalizers()
+      inputNormalizer = i
+      targetNormalizer = t
+    } else {
+      inputNormalizer = nil
+      targetNormalizer = nil
+    }
+    adam = Adam(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
+    adamw = AdamW(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
+  }
+
+  /// Resumes the run stored in `checkpoint` (model, normalizers, optimizer state, history),
+  /// optionally with more epochs. The data must have the variables the run was started with.
+  public init(resuming checkpoint: OperatorCheckpoint, train: FieldDataset, test: FieldDataset?, epochs: Int? = nil)
+    throws
+  {
+    guard let state = checkpoint.trainingState, let optimizer = checkpoint.optimizerState else {
+      throw TrainingError.dataMismatch(
+        "the checkpoint has no training state (it was saved for inference only); start a new run instead of resuming")
+    }
+    let model: M = try checkpoint.model()
+    try Self.check(model: model, train, test)
+    let d = state.data
+    guard d.inputs == train.inputNames, d.targets == train.targetNames else {
+      throw TrainingError.dataMismatch(
+        "the run was started on inputs \(d.inputs) → targets \(d.targets), but \(train.url.path) gives "
+          + "\(train.inputNames) → \(train.targetNames)")
+    }
+    var configuration = state.configuration
+    if let epochs { configuration.epochs = epochs }
+    try configuration.validate()
+    self.model = model
+    self.configuration = configuration
+    self.train = train
+    self.test = test
+    inputNormalizer = checkpoint.inputNormalizer
+    targetNormalizer = checkpoint.targetNormalizer
+    guard (inputNormalizer != nil) == configuration.normalize, (targetNormalizer != nil) == configuration.normalize
+    else {
+      throw TrainingError.dataMismatch("the checkpoint's normalizers do not match its training configuration")
+    }
+    history = state.history
+    adam = Adam(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
+    adamw = AdamW(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
+    adam.state = optimizer
+    adamw.state = optimizer
+  }
+
+  private static func check(model: M, _ train: FieldDataset, _ test: FieldDataset?) throws {
+    for (name, data) in [("training", train)] + (test.map { [("test", $0)] } ?? []) {
+      guard data.inputChannels == model.inputChannels, data.targetChannels == model.outputChannels,
+        data.gridShape.count == model.spatialDimensions
+      else {
+        throw TrainingError.dataMismatch(
+          "the \(name) data (\(data.url.path)) have \(data.inputChannels) input and \(data.targetChannels) target "
+            + "channel(s) on a \(data.gridShape.count)D grid; the \(M.modelName) model takes \(model.inputChannels) → "
+            + "\(model.outputChannels) on a \(model.spatialDimensions)D grid")
+      }
+    }
+  }
+
+  /// The permutation of training samples for epoch `epoch` (0-based): Fisher–Yates driven by
+  /// Philox(seed, stream = epoch + 1).
+  public func permutation(epoch: Int) -> [Int] {
+    var rng = PhiloxRandom(seed: configuration.seed, stream: UInt64(epoch) + 1)
+    var p = Array(0..<train.count)
+    if p.count > 1 {
+      for i in stride(from: p.count - 1, to: 0, by: -1) {
+        let j = Int(rng.next() % UInt64(i + 1))
+        p.swapAt(i, j)
+      }
+    }
+    return p
+  }
+
+  private func lossValue(_ prediction: Tensor<Float>, _ target: Tensor<Float>) -> Tensor<Float> {
+    let d = model.spatialDimensions
+    switch configuration.loss {
+    case .l2: return LpLoss(spatialDimensions: d)(prediction, target)
+    case .h1: return H1Loss(spatialDimensions: d)(prediction, target)
+    }
+  }
+
+  /// Trains one epoch and evaluates on the test split. `onBatch(done, total)` is called after
+  /// every optimizer step. Throws ``TrainingError/diverged(epoch:batch:loss:)`` on a NaN loss,
+  /// leaving the model at its last good state.
+  @discardableResult
+  public mutating func trainEpoch(onBatch: ((Int, Int) -> Void)? = nil) throws -> EpochRecord {
+    let epoch = completedEpochs
+    let lr = configuration.learningRate(epoch: epoch)
+    adam.learningRate = lr
+    adamw.learningRate = lr
+    let order = permutation(epoch: epoch)
+    let batches = stride(from: 0, to: order.count, by: configuration.batchSize).map {
+      Array(order[$0..<min(order.count, $0 + configuration.batchSize)])
+    }
+    let start = DispatchTime.now().uptimeNanoseconds
+    var total = 0.0
+    let saved = model
+    let savedOptimizer = (adam, adamw)
+    for (b, indices) in batches.enumerated() {
+      var (x, y) = try train.batch(indices)
+      if let n = inputNormalizer { x = n.encode(x) }
+      if let n = targetNormalizer { y = n.encode(y) }
+      let target = Tensor(y)
+      var (value, grads) = valueAndGradient(at: model) { m in lossValue(m(Tensor(x)), target) }
+      let loss = Double(value)
+      guard loss.isFinite, grads.globalNorm.isFinite else {
+        model = saved
+        (adam, adamw) = savedOptimizer
+        throw TrainingError.diverged(epoch: epoch + 1, batch: b + 1, loss: loss.isFinite ? .nan : loss)
+      }
+      if let clip = configuration.gradientClip { grads.clipByGlobalNorm(clip) }
+      switch configuration.optimizer {
+      case .adam: adam.update(&model, along: grads)
+      case .adamw: adamw.update(&model, along: grads)
+      }
+      total += loss
+      onBatch?(b + 1, batches.count)
+    }
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    var record = EpochRecord(
+      epoch: epoch + 1, trainLoss: total / Double(train.count), testL2: nil, testH1: nil, epochSeconds: seconds,
+      learningRate: lr)
+    if let test {
+      let report = try evaluate(
+        model, on: test, inputNormalizer: inputNormalizer, targetNormalizer: targetNormalizer,
+        batchSize: max(configuration.batchSize, 1))
+      record.testL2 = report.relativeL2.mean
+      record.testH1 = report.relativeH1.mean
+    }
+    history.append(record)
+    return record
+  }
+
+  /// Trains until ``TrainingConfiguration/epochs`` epochs are complete, writing `checkpoint`
+  /// atomically after every epoch (so a crash or a divergence keeps the last good one) and calling
+  /// `onEpoch` with each record.
+  public mutating func fit(
+    checkpoint url: URL? = nil, onBatch: ((Int, Int) -> Void)? = nil, onEpoch: ((EpochRecord) throws -> Void)? = nil
+  ) throws {
+    while completedEpochs < configuration.epochs {
+      let record = try trainEpoch(onBatch: onBatch)
+      if let url { try checkpoint().write(to: url) }
+      try onEpoch?(record)
+    }
+  }
+
+  /// A checkpoint of the current state: model, normalizers, optimizer state and history.
+  public func checkpoint() -> OperatorCheckpoint {
+    let state = TrainingState(
+      epoch: completedEpochs, configuration: configuration,
+      data: DataDescription(
+        inputs: train.inputNames, targets: train.targetNames, axes: train.axes, gridShape: train.gridShape,
+        trainFile: train.url.path, trainSamples: train.count, testSamples: test?.count ?? 0),
+      history: history)
+    let optimizer = configuration.optimizer == .adam ? adam.state : adamw.state
+    return OperatorCheckpoint(
+      model: model, inputNormalizer: inputNormalizer, targetNormalizer: targetNormalizer, optimizerState: optimizer,
+      trainingState: state)
+  }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Numerics
+import Operators
+
+struct Eval: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Test error of a trained model on a dataset: relative L2 and H1, mean and spread.",
+    discussion: """
+      Predicts every sample of --data with the checkpoint's model (inputs normalized and outputs \
+      decoded with the normalizers stored in the checkpoint) and compares with the file's targets.
+
+      Example: pdekit eval --checkpoint fno.safetensors --data darcy-test.nc
+      """)
+
+  @Option(help: "Checkpoint written by pdekit train.")
+  var checkpoint: String
+
+  @Option(help: "PDEKit NetCDF dataset with the inputs and targets the model was trained on.")
+  var data: String
+
+  @Option(help: "Evaluate only the samples first..<last of the file, written first:last (default: all).")
+  var samples: String?
+
+  @Option(help: "Samples per forward pass.")
+  var batchSize = 20
+
+  @Option(help: "Threads for BLAS and FFTW (default: all cores).")
+  var threads: Int?
+
+  @Flag(help: "Print the result as JSON.")
+  var json = false
+
+  func run() throws {
+    let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+    BLAS.setThreads(threadCount)
+    FFT.defaultThreads = threadCount
+    let ckpt = try OperatorCheckpoint.read(from: URL(fileURLWithPath: checkpoint))
+    let model: FNO<Float> = try ckpt.model()
+    let url = URL(fileURLWithPath: data)
+    let range = try parseRange(samples, count: try sampleCount(url))
+    let set = try FieldDataset(
+      url: url, samples: range, inputs: ckpt.trainingState?.data.inputs, targets: ckpt.trainingState?.data.targets)
+    guard set.inputChannels == model.inputChannels, set.targetChannels == model.outputChannels,
+      set.gridShape.count == model.spatialDimensions
+    else {
+      throw CLIError(
+        "\(data) has \(set.inputChannels) input / \(set.targetChannels) target channel(s) on a "
+          + "\(set.gridShape.count)D grid; the checkpoint's model takes \(model.inputChannels) → "
+          + "\(model.outputChannels) on a \(model.spatialDimensions)D grid")
+    }
+    let report = try evaluate(
+      model, on: set, inputNormalizer: ckpt.inputNormalizer, targetNormalizer: ckpt.targetNormalizer,
+      batchSize: batchSize)
+    let msPerSample = 1000 * report.inferenceSeconds / Double(set.count)
+    if json {
+      let object: [String: Any] = [
+        "samples": set.count, "grid": set.gridShape,
+        "relative_l2": [
+          "mean": report.relativeL2.mean, "std": report.relativeL2.standardDeviation,
+          "median": report.relativeL2.median, "max": report.relativeL2.max,
+        ],
+        "relative_h1": [
+          "mean": report.relativeH1.mean, "std": report.relativeH1.standardDeviation,
+          "median": report.relativeH1.median, "max": report.relativeH1.max,
+        ],
+        "inference_ms_per_sample": msPerSample,
+      ]
+      let bytes = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+      print(String(decoding: bytes, as: UTF8.self))
+      return
+    }
+    print("\(set.count) samples of \(data) on \(set.gridShape)")
+    for (name, e) in [("relative L2", report.relativeL2), ("relative H1", report.relativeH1)] {
+      print(
+        String(
+          format: "%@: mean %.5f  std %.5f  median %.5f  max %.5f (sample %d)", name, e.mean, e.standardDeviation,
+          e.median, e.max, range.lowerBound + (e.argmax ?? 0)))
+    }
+    print(String(format: "inference: %.3f ms/sample", msPerSample))
+  }
+}
+
+/// Parses "a:b" into a..<b within 0..<count (nil: everything).
+func parseRange(_ text: String?, count: Int) throws -> Range<Int> {
+  guard let text else { return 0..<count }
+  let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+  guard parts.count == 2, let a = parts[0], let b = parts[1], a >= 0, a < b, b <= count else {
+    throw CLIError("--samples '\(text)' must be first:last with 0 ≤ first < last ≤ \(count)")
+  }
+  return a..<b
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Numerics
+import Operators
+
+struct Predict: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Apply a trained model to a dataset's inputs and write the predictions as NetCDF.",
+    discussion: """
+      Writes a PDEKit NetCDF file with the inputs, the predictions (pdekit_role = prediction, named \
+      <target>_prediction) and, when the input file has them, the true targets, on the input's \
+      coordinates. With --resolution R the inputs are interpolated (multilinear) to R points per \
+      axis of the same domain and the model is evaluated there: the FNO's weights do not depend on \
+      the grid (zero-shot super-resolution); targets are then left out.
+
+      Example: pdekit predict --checkpoint fno.safetensors --input darcy-test.nc --out pred.nc
+      """)
+
+  @Option(help: "Checkpoint written by pdekit train.")
+  var checkpoint: String
+
+  @Option(help: "PDEKit NetCDF dataset whose inputs are predicted.")
+  var input: String
+
+  @Option(help: "Output NetCDF file.")
+  var out: String
+
+  @Option(help: "Points per axis of the output grid (default: the input's grid).")
+  var resolution: Int?
+
+  @Option(help: "Predict only the samples first..<last of the input, written first:last (default: all).")
+  var samples: String?
+
+  @Option(help: "Samples per forward pass.")
+  var batchSize = 20
+
+  @Option(help: "Threads for BLAS and FFTW (default: all cores).")
+  var threads: Int?
+
+  @Flag(help: "Replace an existing output file.")
+  var overwrite = false
+
+  func run() throws {
+    let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+    BLAS.setThreads(threadCount)
+    FFT.defaultThreads = threadCount
+    let ckpt = try OperatorCheckpoint.read(from: URL(fileURLWithPath: checkpoint))
+    let model: FNO<Float> = try ckpt.model()
+    let url = URL(fileURLWithPath: input)
+    let range = try parseRange(samples, count: try sampleCount(url))
+    // Targets are written beside the predictions when the input file has them.
+    let reader = try DatasetReader(url: url)
+    let targetNames = ckpt.trainingState?.data.targets
+    let hasTargets = targetNames.map { $0.allSatisfy { (try? reader.variable(named: $0))?.role == .target } } ?? true
+    try reader.close()
+    let data = try FieldDataset(
+      url: url, samples: range, inputs: ckpt.trainingState?.data.inputs, targets: hasTargets ? targetNames : [])
+    let n = try writePredictions(
+      model: model, checkpoint: ckpt, input: data, to: URL(fileURLWithPath: out), resolution: resolution,
+      batchSize: batchSize, overwrite: overwrite,
+      history: "pdekit predict " + CommandLine.arguments.dropFirst().joined(separator: " "))
+    print("wrote \(n) predictions to \(out)")
+  }
+}
