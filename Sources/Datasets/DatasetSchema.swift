@@ -106,6 +106,13 @@ public struct DatasetSchema: Sendable, Equatable {
   /// Further global attributes (text), e.g. `pdekit_skipped_samples`. Must not repeat the
   /// standard ones above.
   public var extraAttributes: [String: String] = [:]
+  /// Further global attributes stored as double, e.g. a time-dependent recipe's `time_step`,
+  /// `solver_resolution` and `stored_resolution`. Names must not repeat any other attribute.
+  public var numericAttributes: [String: Double] = [:]
+  /// `long_name`s that replace the default descriptions of the per-sample diagnostic variables
+  /// (keys from `DiagnosticVariables.names`), for generators whose "solver" is not a linear
+  /// solver — e.g. a time stepper stores its step count in `solver_iterations`.
+  public var diagnosticDescriptions: [String: String] = [:]
 
   public init(
     title: String, pde: String, equation: String, boundaryConditions: String, discretization: String,
@@ -159,6 +166,21 @@ public struct DatasetSchema: Sendable, Equatable {
     else {
       throw DatasetError.invalidArgument(
         "the schema needs at least one input variable and one target (or prediction) variable")
+    }
+    for name in diagnosticDescriptions.keys where !DiagnosticVariables.names.contains(name) {
+      throw DatasetError.invalidArgument(
+        "'\(name)' is not a diagnostic variable (\(DiagnosticVariables.names.sorted().joined(separator: ", ")))")
+    }
+    let standard: Set<String> = [
+      "Conventions", "title", "pde", "equation", "boundary_conditions", "discretization", "solver", "rtol",
+      "generator", "history", "pdekit_config",
+    ]
+    for name in numericAttributes.keys
+    where name.isEmpty || standard.contains(name) || extraAttributes[name] != nil
+      || !(numericAttributes[name]!.isFinite)
+    {
+      throw DatasetError.invalidArgument(
+        "numeric attribute '\(name)' is empty, repeats another attribute or is not finite")
     }
     guard (0...9).contains(deflateLevel) else {
       throw DatasetError.invalidArgument("deflate level must be 0–9, got \(deflateLevel)")

@@ -101,7 +101,7 @@ public final class DatasetWriter {
           var v: Int32 = 0
           var d = sampleDim
           try NetCDF.check(nc_def_var(ncid, name, nc_type(type), 1, &d, &v), "\(ctx): variable '\(name)'")
-          try NetCDF.putText(ncid, v, "long_name", long, name)
+          try NetCDF.putText(ncid, v, "long_name", schema.diagnosticDescriptions[name] ?? long, name)
           try NetCDF.putText(ncid, v, "units", units, name)
           diag[name] = v
         }
@@ -121,6 +121,9 @@ public final class DatasetWriter {
           try NetCDF.putText(ncid, g, k, v, "the file")
         }
         try NetCDF.putDouble(ncid, g, "rtol", schema.rtol, "the file")
+        for (k, v) in schema.numericAttributes.sorted(by: { $0.key < $1.key }) {
+          try NetCDF.putDouble(ncid, g, k, v, "the file")
+        }
         try NetCDF.check(nc_enddef(ncid), "\(ctx): leaving define mode")
         for axis in schema.axes {
           var v: Int32 = 0
