@@ -89,6 +89,10 @@ public struct GenerationSummary: Sendable {
   public var seconds: Double
   /// Whether the file already existed complete (resume with nothing to do).
   public var alreadyComplete: Bool
+  /// Seconds the samples computed here spent in their solves (summed over workers), and the part
+  /// of them inside FFTs (spectral recipes; 0 for the sparse ones).
+  public var solveSeconds: Double = 0
+  public var fftSeconds: Double = 0
 }
 
 /// Runs dataset generation (what `pdekit generate` calls).
@@ -101,7 +105,11 @@ public enum DatasetGenerator {
     let recipeType = try RecipeRegistry.recipe(named: config.recipe)
     let recipe = try recipeType.init(
       resolution: config.resolution, dimension: config.dimension, parameters: config.parameters)
-    let schema = try recipe.schema(config: config)
+    var recipeSchema = try recipe.schema(config: config)
+    if recipe is any SampleRecipe && recipeSchema.diagnosticDescriptions.isEmpty {
+      recipeSchema.diagnosticDescriptions = timeStepperDiagnostics
+    }
+    let schema = recipeSchema
     let fm = FileManager.default
     let outPath = output.path
     let partsURL = URL(fileURLWithPath: outPath + ".parts")
@@ -162,8 +170,11 @@ public enum DatasetGenerator {
         "another pdekit generate is writing \(outPath) right now (\(lockPath) is locked); wait for it to finish")
     }
 
-    // Batches and what is already done.
-    let batch = options.batchSize ?? min(64, max(4, config.samples / 16))
+    // Batches and what is already done. A spectral recipe reuses nothing across a batch, so its
+    // batches are small (better balance over the workers); the size never depends on --threads.
+    let batch =
+      options.batchSize
+      ?? (recipe is any SampleRecipe ? min(64, max(1, config.samples / 64)) : min(64, max(4, config.samples / 16)))
     let batchCount = (config.samples + batch - 1) / batch
     @Sendable func partURL(_ b: Int) -> URL {
       partsURL.appendingPathComponent(String(format: "part-%09d.nc", b * batch))
@@ -191,6 +202,8 @@ public enum DatasetGenerator {
       var done = 0
       var computed = 0
       var iterations = 0
+      var solveSeconds = 0.0
+      var fftSeconds = 0.0
     }
     let shared = Locked(Shared(done: resumed))
     let progressLock = Locked(())
@@ -222,11 +235,13 @@ public enum DatasetGenerator {
           try computeBatch(
             b, batch: batch, config: config, recipe: recipe, schema: schema, part: partURL(b), skipFile: skipURL(b),
             skipFailed: options.skipFailedSamples, workers: threads
-          ) { iterations in
+          ) { iterations, seconds, fftSeconds in
             shared.withLock { s in
               s.done += 1
               s.computed += 1
               s.iterations += iterations
+              s.solveSeconds += seconds
+              s.fftSeconds += fftSeconds
             }
             report("solving")
           }
@@ -289,29 +304,55 @@ public enum DatasetGenerator {
     let s = shared.withLock { $0 }
     return GenerationSummary(
       path: outPath, samplesWritten: written, skipped: skipped, resumedSamples: resumed, computedSamples: s.computed,
-      seconds: monotonicSeconds() - t0, alreadyComplete: false)
+      seconds: monotonicSeconds() - t0, alreadyComplete: false, solveSeconds: s.solveSeconds, fftSeconds: s.fftSeconds)
   }
 
   static func historyLine(_ config: GenerationConfig, _ output: URL) -> String {
-    "pdekit generate \(config.recipe) --samples \(config.samples) --resolution \(config.resolution) --dimension \(config.dimension) --seed \(config.seed) --solver \(config.solver.rawValue) --out \(output.lastPathComponent)"
+    "pdekit generate \(config.recipe) --samples \(config.samples) --resolution \(config.resolution) --dimension \(config.dimension) --seed \(config.seed)\(config.solver.map { " --solver \($0.rawValue)" } ?? "") --out \(output.lastPathComponent)"
   }
 
   /// Computes samples of batch `b` with a fresh solver and writes them to `part` atomically.
   static func computeBatch(
-    _ b: Int, batch: Int, config: GenerationConfig, recipe: any DatasetRecipe, schema: DatasetSchema, part: URL,
-    skipFile: URL, skipFailed: Bool, workers: Int, onSample: (Int) -> Void
+    _ b: Int, batch: Int, config: GenerationConfig, recipe: any GenerationRecipe, schema: DatasetSchema, part: URL,
+    skipFile: URL, skipFailed: Bool, workers: Int, onSample: (Int, Double, Double) -> Void
   ) throws {
     // Workers × OpenMP threads (CHOLMOD/UMFPACK) stays within the cores.
     BLAS.setOpenMPThreadsForCurrentThread(max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, workers)))
     let first = b * batch
     let last = min(config.samples, first + batch)
-    let solver = BatchSolver(config.solver, rtol: config.rtol)
     let indices = Array(first..<last)
     func seed(_ i: Int) -> UInt64 { sampleSeed(runSeed: config.seed, index: i) }
+    var results: [Int: ([String: NDArray<Float>], SampleDiagnostics)] = [:]
+    var skipped: [Int] = []
+    if let direct = recipe as? any SampleRecipe {
+      for index in indices {
+        do {
+          let sample = try direct.generate(sampleSeed: seed(index))
+          let fields = try convert(index: index, values: sample.fields, schema: schema)
+          let diagnostics = SampleDiagnostics(
+            seed: seed(index), iterations: Int32(clamping: sample.steps), relativeResidual: 0,
+            solveSeconds: sample.seconds)
+          results[index] = (fields, diagnostics)
+          onSample(sample.steps, sample.seconds, sample.fftSeconds)
+        } catch {
+          let failure = (error as? GenerationError) ?? GenerationError.sampleFailed(index: index, reason: "\(error)")
+          guard skipFailed, case .sampleFailed = failure else { throw failure }
+          skipped.append(index)
+          onSample(0, 0, 0)
+        }
+      }
+      try writePart(
+        indices.compactMap { results[$0] }, skipped: skipped, schema: schema, part: part, skipFile: skipFile)
+      return
+    }
+    guard let recipe = recipe as? any DatasetRecipe, let choice = config.solver else {
+      throw GenerationError.invalidParameter("recipe \(config.recipe) needs a linear solver, but none is configured")
+    }
+    let solver = BatchSolver(choice, rtol: config.rtol)
     // Recycling solvers see the whole batch: draw it, then visit it in --ordering order.
     var drawn: [Int: RecipeSample] = [:]
     var order = indices
-    if config.solver.isRecycling {
+    if choice.isRecycling {
       for i in indices {
         do { drawn[i] = try recipe.makeSample(sampleSeed: seed(i)) } catch {
           throw GenerationError.sampleFailed(index: i, reason: "\(error)")
@@ -326,31 +367,37 @@ public enum DatasetGenerator {
         }
       order = try ordering.permutation(features).map { indices[$0] }
     }
-    var results: [Int: ([String: NDArray<Float>], SampleDiagnostics)] = [:]
-    var skipped: [Int] = []
     var previous: [Double]?
     for index in order {
       do {
         let sample = try drawn[index] ?? recipe.makeSample(sampleSeed: seed(index))
         let (fields, diagnostics, firstSolution) = try solveSample(
           index: index, seed: seed(index), sample: sample, recipe: recipe, schema: schema, solver: solver,
-          initialGuess: config.solver.isRecycling ? previous : nil)
+          initialGuess: choice.isRecycling ? previous : nil)
         results[index] = (fields, diagnostics)
         previous = firstSolution
-        onSample(Int(diagnostics.iterations))
+        onSample(Int(diagnostics.iterations), diagnostics.solveSeconds, 0)
       } catch let e as GenerationError {
         guard skipFailed, case .sampleFailed = e else { throw e }
         skipped.append(index)
-        onSample(0)
+        onSample(0, 0, 0)
       } catch {
         let failure = GenerationError.sampleFailed(index: index, reason: "\(error)")
         guard skipFailed else { throw failure }
         skipped.append(index)
-        onSample(0)
+        onSample(0, 0, 0)
       }
     }
-    skipped.sort()
-    let samples = indices.compactMap { results[$0] }
+    try writePart(indices.compactMap { results[$0] }, skipped: skipped, schema: schema, part: part, skipFile: skipFile)
+  }
+
+  /// Writes a batch's samples to `part` atomically (temporary name, then rename), and the indices
+  /// of its skipped samples beside it.
+  static func writePart(
+    _ samples: [([String: NDArray<Float>], SampleDiagnostics)], skipped unsorted: [Int], schema: DatasetSchema,
+    part: URL, skipFile: URL
+  ) throws {
+    let skipped = unsorted.sorted()
     let tmp = URL(fileURLWithPath: part.path + ".tmp")
     try? FileManager.default.removeItem(at: tmp)
     // Parts are uncompressed: the merge compresses once, instead of compressing twice.
@@ -365,6 +412,30 @@ public enum DatasetGenerator {
     try FileManager.default.moveItem(at: tmp, to: part)
   }
 
+  /// Converts a sample's fields (by variable name, flattened) to the schema's float32 arrays,
+  /// checking that every variable is present with the right size and finite values.
+  static func convert(index: Int, values: [String: [Double]], schema: DatasetSchema) throws -> [String: NDArray<Float>]
+  {
+    var fields: [String: NDArray<Float>] = [:]
+    for variable in schema.variables {
+      guard let v = values[variable.name] else {
+        throw GenerationError.sampleFailed(index: index, reason: "the recipe produced no field '\(variable.name)'")
+      }
+      let shape = try schema.sampleShape(of: variable)
+      guard v.count == shape.reduce(1, *) else {
+        throw GenerationError.sampleFailed(
+          index: index,
+          reason: "field '\(variable.name)' has \(v.count) values; its shape \(shape) needs \(shape.reduce(1, *))")
+      }
+      if let bad = v.firstIndex(where: { !$0.isFinite }) {
+        throw GenerationError.sampleFailed(
+          index: index, reason: "field '\(variable.name)' has a non-finite value at \(bad)")
+      }
+      fields[variable.name] = NDArray<Float>(shape: shape) { p in for i in 0..<p.count { p[i] = Float(v[i]) } }
+    }
+    return fields
+  }
+
   /// Solves (all steps of) one drawn sample and converts it. Returns the fields, the diagnostics
   /// and the first step's solution (the warm start for the next sample of a recycling sequence).
   static func solveSample(
@@ -373,6 +444,8 @@ public enum DatasetGenerator {
   ) throws -> ([String: NDArray<Float>], SampleDiagnostics, [Double]) {
     var result = try solver.solve(sample.system, initialGuess: initialGuess, operatorChanged: true)
     let first = result.x
+    let keep = Set(sample.recordedSteps)
+    var recorded: [[Double]] = keep.contains(1) ? [result.x] : []
     var iterations = result.stats.iterations
     var seconds = result.setupSeconds + result.stats.seconds
     var worst = result.stats.relativeResidual
@@ -394,21 +467,11 @@ public enum DatasetGenerator {
         iterations += result.stats.iterations
         seconds += result.setupSeconds + result.stats.seconds
         worst = max(worst, result.stats.relativeResidual)
+        if keep.contains(step + 1) { recorded.append(result.x) }
       }
     }
-    var fields: [String: NDArray<Float>] = [:]
-    let targets = try recipe.targets(from: result.x, sample: sample)
-    for variable in schema.variables {
-      guard let values = sample.inputs[variable.name] ?? targets[variable.name] else {
-        throw GenerationError.sampleFailed(index: index, reason: "the recipe produced no field '\(variable.name)'")
-      }
-      if let bad = values.firstIndex(where: { !$0.isFinite }) {
-        throw GenerationError.sampleFailed(
-          index: index, reason: "field '\(variable.name)' has a non-finite value at \(bad)")
-      }
-      let shape = try schema.sampleShape(of: variable)
-      fields[variable.name] = NDArray<Float>(shape: shape) { p in for i in 0..<p.count { p[i] = Float(values[i]) } }
-    }
+    let targets = try recipe.targets(from: result.x, recorded: recorded, sample: sample)
+    let fields = try convert(index: index, values: sample.inputs.merging(targets) { a, _ in a }, schema: schema)
     let diagnostics = SampleDiagnostics(
       seed: seed, iterations: Int32(clamping: iterations), relativeResidual: worst, solveSeconds: seconds)
     return (fields, diagnostics, first)

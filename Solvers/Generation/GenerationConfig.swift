@@ -57,8 +57,8 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
   public var dimension: Int
   /// Run seed; sample i uses `sampleSeed(runSeed: seed, index: i)`.
   public var seed: UInt64
-  /// Linear solver.
-  public var solver: SolverChoice
+  /// Linear solver; nil for recipes that integrate with their own time stepper (`SampleRecipe`).
+  public var solver: SolverChoice?
   /// Relative tolerance of iterative solvers (direct solvers ignore it).
   public var rtol: Double
   /// Recipe parameters, defaults filled in.
@@ -89,14 +89,23 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
     self.resolution = resolution
     self.dimension = dimension
     self.seed = seed
-    self.solver = solver ?? r.defaultSolver(resolution: resolution, dimension: dimension)
+    if let linear = r as? any DatasetRecipe.Type {
+      self.solver = solver ?? linear.defaultSolver(resolution: resolution, dimension: dimension)
+    } else {
+      guard solver == nil, ordering == nil else {
+        throw GenerationError.invalidParameter(
+          "\(recipe) integrates with its own time stepper (\(r.defaultSolverRule)); --solver and --ordering apply only to the sparse-system recipes"
+        )
+      }
+      self.solver = nil
+    }
     self.rtol = rtol
     self.parameters = try r.resolve(parameters)
     generator = PDEKitVersion.generator
     if let o = ordering, !["identity", "greedy", "hilbert"].contains(o) {
       throw GenerationError.invalidParameter("--ordering must be identity, greedy or hilbert, got '\(o)'")
     }
-    self.ordering = ordering ?? (self.solver.isRecycling ? "greedy" : nil)
+    self.ordering = ordering ?? (self.solver?.isRecycling == true ? "greedy" : nil)
   }
 
   /// Sorted-key JSON text (what goes into `pdekit_config`).
@@ -120,7 +129,7 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
     cmp("resolution", resolution, other.resolution)
     cmp("dimension", dimension, other.dimension)
     cmp("seed", seed, other.seed)
-    cmp("solver", solver.rawValue, other.solver.rawValue)
+    cmp("solver", solver?.rawValue ?? "none", other.solver?.rawValue ?? "none")
     cmp("rtol", rtol, other.rtol)
     cmp("ordering", ordering ?? "identity", other.ordering ?? "identity")
     for k in Set(parameters.keys).union(other.parameters.keys).sorted() {
@@ -131,6 +140,7 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
 
   /// The `solver` global attribute: method and tolerance.
   public var solverDescription: String {
+    guard let solver else { return "the recipe's own time stepper (no linear solver)" }
     if solver == .gcrodr {
       return
         "GCRO-DR(40, 20) + ILU(0), subspace recycled across samples in \(ordering ?? "identity") order, warm start, rtol \(rtol)"

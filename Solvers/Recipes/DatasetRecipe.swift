@@ -33,28 +33,46 @@ public struct RecipeSample: Sendable {
   public var system: LinearSystem
   /// Number of systems solved in sequence for this sample (time steps), ≥ 1.
   public var steps: Int
+  /// Steps (1…`steps`) after which the solution is kept for `targets(from:recorded:sample:)`,
+  /// e.g. every 10th step of a heat-equation trajectory; empty when only the final solution matters.
+  public var recordedSteps: [Int]
+
+  public init(inputs: [String: [Double]], system: LinearSystem, steps: Int, recordedSteps: [Int] = []) {
+    self.inputs = inputs
+    self.system = system
+    self.steps = steps
+    self.recordedSteps = recordedSteps
+  }
 }
 
-/// A family of PDE samples: inputs drawn at random, a linear system per sample, targets from x.
-public protocol DatasetRecipe: Sendable {
+/// What every recipe tells `pdekit generate`: its name, parameters, supported grids and the
+/// dataset schema. The two kinds of recipe refine it: `DatasetRecipe` (each sample is a sequence
+/// of sparse linear systems solved by the generator's `--solver`) and `SampleRecipe` (the recipe
+/// integrates each sample with its own solver, e.g. a pseudo-spectral time stepper).
+public protocol GenerationRecipe: Sendable {
   /// Recipe name on the command line, e.g. "darcy".
   static var name: String { get }
   /// One paragraph on what the recipe generates and where its defaults come from.
   static var summary: String { get }
   /// Numeric parameters with defaults.
   static var parameters: [RecipeParameter] { get }
-  /// The default solver for a grid (see `SolverChoice`), chosen from measurements in bench/RESULTS.md.
-  static func defaultSolver(resolution: Int, dimension: Int) -> SolverChoice
-  /// One line on how the default solver is chosen (shown by `--list`).
+  /// One line on the solver: how the default linear solver is chosen, or which time stepper the
+  /// recipe uses (shown by `--list`).
   static var defaultSolverRule: String { get }
-  /// Supported spatial dimensions (2 and/or 3).
+  /// Supported spatial dimensions (1, 2 and/or 3).
   static var dimensions: [Int] { get }
 
-  /// Prepares the recipe for a resolution (cells or nodes per axis) and dimension.
+  /// Prepares the recipe for a resolution (cells or points per axis of the stored grid) and dimension.
   init(resolution: Int, dimension: Int, parameters: [String: Double]) throws
 
   /// The dataset schema: axes, input/target variables and descriptive strings.
   func schema(config: GenerationConfig) throws -> DatasetSchema
+}
+
+/// A family of PDE samples: inputs drawn at random, a linear system per sample, targets from x.
+public protocol DatasetRecipe: GenerationRecipe {
+  /// The default solver for a grid (see `SolverChoice`), chosen from measurements in bench/RESULTS.md.
+  static func defaultSolver(resolution: Int, dimension: Int) -> SolverChoice
 
   /// Draws sample inputs from the per-sample seed and builds its first linear system.
   func makeSample(sampleSeed: UInt64) throws -> RecipeSample
@@ -64,7 +82,47 @@ public protocol DatasetRecipe: Sendable {
 
   /// Target fields from the final solution.
   func targets(from solution: [Double], sample: RecipeSample) throws -> [String: [Double]]
+
+  /// Target fields from the final solution and the solutions after `sample.recordedSteps` (in
+  /// that order). The default ignores the recorded ones and calls `targets(from:sample:)`.
+  func targets(from solution: [Double], recorded: [[Double]], sample: RecipeSample) throws -> [String: [Double]]
 }
+
+/// One sample produced by a `SampleRecipe`: every input and target field, and the work done.
+public struct GeneratedSample: Sendable {
+  /// Input and target fields by variable name, each flattened in the variable's axis order
+  /// (row-major, e.g. time slowest, then y, then x).
+  public var fields: [String: [Double]]
+  /// Time steps taken (stored in `solver_iterations`).
+  public var steps: Int
+  /// Wall-clock seconds of the integration, and the part of them spent in FFTs.
+  public var seconds: Double
+  public var fftSeconds: Double
+
+  public init(fields: [String: [Double]], steps: Int, seconds: Double, fftSeconds: Double = 0) {
+    self.fields = fields
+    self.steps = steps
+    self.seconds = seconds
+    self.fftSeconds = fftSeconds
+  }
+}
+
+/// A recipe that integrates each sample with its own solver instead of handing linear systems to
+/// the generator's `--solver` (the pseudo-spectral Burgers and Navier–Stokes recipes). `generate`
+/// must be pure — its result depends only on the seed and the recipe's parameters — and
+/// thread-safe, which keeps `pdekit generate` deterministic and resumable as for `DatasetRecipe`.
+public protocol SampleRecipe: GenerationRecipe {
+  /// Draws the sample's inputs from `sampleSeed` and integrates it.
+  func generate(sampleSeed: UInt64) throws -> GeneratedSample
+}
+
+/// The `solver_*` diagnostic descriptions of a `SampleRecipe`'s files: the step count goes into
+/// `solver_iterations`, and there is no linear-solver residual.
+public let timeStepperDiagnostics: [String: String] = [
+  DiagnosticVariables.iterations: "time steps taken by the recipe's time stepper",
+  DiagnosticVariables.residual: "not applicable (no linear solve; always 0)",
+  DiagnosticVariables.seconds: "wall-clock time of the time integration",
+]
 
 /// The elliptic recipes' default: CHOLMOD while its fill-in is cheap (2D up to 64²), smoothed-
 /// aggregation AMG-CG beyond (bench/RESULTS.md: pdekit generate darcy, 200 samples, 2 threads: AMG-CG
@@ -79,6 +137,13 @@ extension DatasetRecipe {
     sample.system
   }
 
+  public func targets(from solution: [Double], recorded: [[Double]], sample: RecipeSample) throws -> [String: [Double]]
+  {
+    try targets(from: solution, sample: sample)
+  }
+}
+
+extension GenerationRecipe {
   /// Merges user parameters over the defaults; throws for an unknown name or a value out of range.
   public static func resolve(_ given: [String: Double]) throws -> [String: Double] {
     var values = Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.defaultValue) })
@@ -100,12 +165,13 @@ extension DatasetRecipe {
 /// All recipes `pdekit generate` knows, by name.
 public enum RecipeRegistry {
   /// The recipe types in display order.
-  public static let all: [any DatasetRecipe.Type] = [
-    DarcyRecipe.self, PoissonRecipe.self, ThermalRecipe.self, HelmholtzRecipe.self,
+  public static let all: [any GenerationRecipe.Type] = [
+    DarcyRecipe.self, PoissonRecipe.self, ThermalRecipe.self, HelmholtzRecipe.self, HeatRecipe.self,
+    BurgersRecipe.self, NavierStokesRecipe.self,
   ]
 
   /// The recipe named `name`, or an error listing the known ones.
-  public static func recipe(named name: String) throws -> any DatasetRecipe.Type {
+  public static func recipe(named name: String) throws -> any GenerationRecipe.Type {
     guard let r = all.first(where: { $0.name == name }) else {
       throw GenerationError.unknownRecipe(name, known: all.map { $0.name })
     }
@@ -117,7 +183,7 @@ public enum RecipeRegistry {
     var lines: [String] = []
     for r in all {
       lines.append(
-        "\(r.name)  (dimensions \(r.dimensions.map(String.init).joined(separator: ", ")); default solver: \(r.defaultSolverRule))"
+        "\(r.name)  (dimensions \(r.dimensions.map(String.init).joined(separator: ", ")); \(r is any SampleRecipe.Type ? "solver" : "default solver"): \(r.defaultSolverRule))"
       )
       lines.append("  " + r.summary)
       for p in r.parameters {

@@ -6,21 +6,25 @@ struct Generate: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Generate a PDE dataset (inputs and solutions) as a NetCDF-4 file.",
     discussion: """
-      Draws random inputs with a recipe, solves each sample's linear system, and writes input/target \
+      Draws random inputs with a recipe, solves each sample (a sequence of sparse linear systems, or \
+      a pseudo-spectral time integration for burgers and navier-stokes), and writes input/target \
       pairs with per-sample solver diagnostics and the full configuration (CF-1.10, one sample per \
       chunk). Samples run in parallel; the data do not depend on --threads. Finished batches are \
       kept in OUT.parts/ until the file is complete, so after an interruption (even kill -9) the \
       same command with --resume finishes the job and the result equals an uninterrupted run.
 
-      Recipes: darcy (FNO-paper Darcy flow), poisson, thermal, helmholtz. `pdekit generate --list` \
+      Recipes: darcy (FNO-paper Darcy flow), poisson, thermal, helmholtz, heat (trajectories through \
+      the sparse path), burgers (FNO-paper 1D Burgers, --dimension 1 implied) and navier-stokes (FNO-paper \
+      2D vorticity, trajectories with a time dimension). `pdekit generate --list` \
       shows each recipe's parameters and defaults; change them with --param name=value (repeatable) \
       or a JSON --config file such as {"recipe": "darcy", "samples": 200, "parameters": {"tau": 4}}. \
       Command-line options override the config file.
 
       Example: pdekit generate darcy --samples 64 --resolution 32 --out darcy.nc && pdekit info darcy.nc
+      Example: pdekit generate navier-stokes --samples 20 --resolution 64 --param nu=1e-4 --param t_end=30 --out ns.nc
       """)
 
-  @Argument(help: "Recipe: darcy, poisson, thermal or helmholtz (see --list).")
+  @Argument(help: "Recipe: darcy, poisson, thermal, helmholtz, heat, burgers or navier-stokes (see --list).")
   var recipe: String?
 
   @Flag(help: "List the recipes with their parameters and defaults, then exit.")
@@ -29,10 +33,12 @@ struct Generate: ParsableCommand {
   @Option(help: "Number of samples (default 64).")
   var samples: Int?
 
-  @Option(help: "Cells (nodes for helmholtz) per axis (default 32).")
+  @Option(
+    help:
+      "Cells (nodes for helmholtz, stored grid points for burgers and navier-stokes) per axis (default 32).")
   var resolution: Int?
 
-  @Option(help: "Spatial dimension, 2 or 3 where the recipe supports it (default 2).")
+  @Option(help: "Spatial dimension where the recipe supports several (default 2; burgers is 1D).")
   var dimension: Int?
 
   @Option(help: "Run seed; sample i is drawn from a seed derived from (seed, i) (default 0).")
@@ -83,7 +89,8 @@ struct Generate: ParsableCommand {
   func validate() throws {
     if list { return }
     guard recipe != nil else {
-      throw ValidationError("name a recipe (darcy, poisson, thermal, helmholtz) or pass --list")
+      throw ValidationError(
+        "name a recipe (darcy, poisson, thermal, helmholtz, heat, burgers, navier-stokes) or pass --list")
     }
     guard out != nil else { throw ValidationError("--out FILE.nc is required") }
     if resume && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
@@ -133,9 +140,11 @@ struct Generate: ParsableCommand {
       }
       solverChoice = c
     }
+    let dimensions = try RecipeRegistry.recipe(named: name).dimensions
+    let defaultDimension = dimensions.contains(2) ? 2 : dimensions[0]
     return try GenerationConfig(
       recipe: name, samples: samples ?? file.samples ?? 64, resolution: resolution ?? file.resolution ?? 32,
-      dimension: dimension ?? file.dimension ?? 2, seed: seed ?? file.seed ?? 0, solver: solverChoice,
+      dimension: dimension ?? file.dimension ?? defaultDimension, seed: seed ?? file.seed ?? 0, solver: solverChoice,
       rtol: rtol ?? file.rtol ?? 1e-10, parameters: parameters, ordering: ordering ?? file.ordering)
   }
 
@@ -159,6 +168,11 @@ struct Generate: ParsableCommand {
           format: "wrote %@: %d samples (%d computed now, %d resumed) in %.2f s", summary.path, summary.samplesWritten,
           summary.computedSamples, summary.resumedSamples, summary.seconds)
         if !summary.skipped.isEmpty { line += "; skipped failed samples \(summary.skipped)" }
+        if summary.fftSeconds > 0 && summary.solveSeconds > 0 {
+          line += String(
+            format: "; FFTs %.0f %% of the %.2f s of time integration", 100 * summary.fftSeconds / summary.solveSeconds,
+            summary.solveSeconds)
+        }
         print(line)
       }
     } catch let e as GenerationError {
