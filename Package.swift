@@ -41,7 +41,9 @@ let package = Package(
     .testTarget(name: "NumericsTests", dependencies: ["Numerics"], path: "Tests/NumericsTests"),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Numerics"], path: "Tests/DatasetsTests"),
     .testTarget(name: "SolversTests", dependencies: ["Solvers", "Numerics"], path: "Tests/SolversTests"),
-    .testTarget(name: "OperatorsTests", dependencies: ["Operators", "Numerics"], path: "Tests/OperatorsTests"),
+    .testTarget(
+      name: "OperatorsTests", dependencies: ["Operators", "Numerics", "Datasets"], path: "Tests/OperatorsTests",
+      exclude: ["Fixtures"]),
   ],
   swiftLanguageModes: [.v6]
 )
