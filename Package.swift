@@ -36,7 +36,7 @@ let package = Package(
       path: "Sources/pdekit"),
     // Benchmark driver (build with `swift build -c release --product pdekit-bench`); see bench/README.md.
     .executableTarget(
-      name: "pdekit-bench", dependencies: ["Numerics", "Solvers", "CBLAS"], path: "bench/driver"),
+      name: "pdekit-bench", dependencies: ["Numerics", "Solvers", "Operators", "CBLAS"], path: "bench/driver"),
 
     .testTarget(name: "NumericsTests", dependencies: ["Numerics"], path: "Tests/NumericsTests"),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Numerics"], path: "Tests/DatasetsTests"),

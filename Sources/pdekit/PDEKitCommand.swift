@@ -14,8 +14,9 @@ struct PDEKitCommand: ParsableCommand {
       PDEKit generates PDE datasets with classical sparse solvers (SuiteSparse, preconditioned \
       Krylov methods), writes them as CF-compliant NetCDF-4 files, and trains neural operators on them.
 
-      Start with `pdekit doctor` to check the system libraries, and `pdekit info FILE.nc` to \
-      inspect a dataset.
+      Start with `pdekit doctor` to check the system libraries, `pdekit generate --list` to see \
+      the recipes, and `pdekit info FILE.nc` to inspect a dataset. `pdekit train`, `eval` and \
+      `predict` fit a Fourier neural operator to a dataset and apply it.
       """,
     version: PDEKitVersion.version,
     subcommands: [Generate.self, Solve.self, Train.self, Eval.self, Predict.self, Info.self, Doctor.self])

@@ -5,6 +5,7 @@
 //   swift build -c release --scratch-path .build-bench --product pdekit-bench
 //   .build-bench/release/pdekit-bench fft|spmv|gemm [--reps R] [--warmup W] [--threads T] [--n N]
 //   .build-bench/release/pdekit-bench darcy-export|darcy|mm-read ...   (SolverBenches.swift)
+//   .build-bench/release/pdekit-bench fno-step ...                      (OperatorBenches.swift)
 import CBLAS
 import Dispatch
 import Foundation
@@ -26,7 +27,9 @@ func parseOptions() -> Options {
       ("usage: pdekit-bench fft|spmv|gemm [--reps R] [--warmup W] [--threads T] [--n N]\n"
         + "       pdekit-bench darcy-export --n N --samples S --dim 2|3 --dir D [--seed K] [--storage symmetric|general]\n"
         + "       pdekit-bench darcy --dir D [--methods cholmod,amg-cg,amg-cg-fresh,ic0-cg,cg] [--samples K] [--rtol R]\n"
-        + "       pdekit-bench mm-read --file F [--reps R] [--warmup W]\n").data(using: .utf8)!)
+        + "       pdekit-bench mm-read --file F [--reps R] [--warmup W]\n"
+        + "       pdekit-bench fno-step [--n 64] [--batch 20] [--width 32] [--modes 12] [--reps 5] [--threads 2]\n")
+        .data(using: .utf8)!)
     exit(2)
   }
   o.bench = b
@@ -215,6 +218,10 @@ func benchGEMM(_ o: Options) throws {
   record("sgemm_\(n)", "cblas_direct", o, directTimes, e2)
 }
 
+if CommandLine.arguments.count > 1, operatorSubcommands.contains(CommandLine.arguments[1]) {
+  runOperatorSubcommand(CommandLine.arguments[1], CommandLine.arguments.dropFirst(2))
+  exit(0)
+}
 if CommandLine.arguments.count > 1, solverSubcommands.contains(CommandLine.arguments[1]) {
   runSolverSubcommand(CommandLine.arguments[1], CommandLine.arguments.dropFirst(2))
   exit(0)
