@@ -28,23 +28,26 @@ public enum SelfCheck {
     ]
   }
 
-  /// Advice when OpenBLAS runs generic kernels on a CPU that has faster ones: OpenBLAS 0.3.21
-  /// (Debian 12) does not recognise some recent Xeons and falls back to "Prescott" (SSE3) kernels,
-  /// several times slower than its Haswell/SkylakeX kernels for gemm. Nil when nothing to say.
-  public static func openBLASAdvice() -> String? {
+  /// The OpenBLAS core type this CPU should use when OpenBLAS fell back to generic kernels:
+  /// OpenBLAS 0.3.21 (Debian 12) does not recognise some recent Xeons and picks "Prescott" (SSE3)
+  /// kernels, several times slower than its Haswell/SkylakeX kernels for gemm. Returns
+  /// "SkylakeX" (AVX-512F/BW) or "Haswell" (AVX2 + FMA) from the kernel's CPU flags (which lack
+  /// features the OS has not enabled), or nil when OpenBLAS's choice is fine.
+  public static func suggestedOpenBLASCoreType() -> String? {
     let core = BLAS.openBLASInfo.coreName.lowercased()
     guard ["prescott", "core2", "katmai", "coppermine", "northwood", "banias"].contains(core),
       let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
     else { return nil }
     let flags = Set(cpu.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init))
-    let suggestion: String
-    if flags.contains("avx512f") && flags.contains("avx512bw") {
-      suggestion = "SkylakeX"
-    } else if flags.contains("avx2") && flags.contains("fma") {
-      suggestion = "Haswell"
-    } else {
-      return nil
-    }
+    if flags.contains("avx512f") && flags.contains("avx512bw") { return "SkylakeX" }
+    if flags.contains("avx2") && flags.contains("fma") { return "Haswell" }
+    return nil
+  }
+
+  /// Advice when OpenBLAS runs generic kernels on a CPU that has faster ones (see
+  /// ``suggestedOpenBLASCoreType()``). Nil when nothing to say.
+  public static func openBLASAdvice() -> String? {
+    guard let suggestion = suggestedOpenBLASCoreType() else { return nil }
     return "OpenBLAS picked its generic '\(BLAS.openBLASInfo.coreName)' kernels although this CPU supports "
       + "\(suggestion == "SkylakeX" ? "AVX-512" : "AVX2/FMA"); export OPENBLAS_CORETYPE=\(suggestion) for much "
       + "faster dense linear algebra (then rerun `pdekit doctor` to check it)."

@@ -20,7 +20,13 @@ struct Doctor: ParsableCommand {
     for (lib, version) in SelfCheck.libraryVersions().dropFirst() {
       print("  \(lib.padding(toLength: 12, withPad: " ", startingAt: 0)) \(version)")
     }
-    if let advice = SelfCheck.openBLASAdvice() { print("  note: \(advice)") }
+    if let advice = SelfCheck.openBLASAdvice() {
+      print("  note: \(advice)")
+    } else if let core = ProcessInfo.processInfo.environment[OpenBLASKernels.marker] {
+      print(
+        "  note: OpenBLAS chose generic kernels on this CPU; pdekit runs it with OPENBLAS_CORETYPE=\(core) "
+          + "(set PDEKIT_KEEP_OPENBLAS_CORE=1 to keep OpenBLAS's own choice).")
+    }
     print("Self-check:")
     let dir = tmp.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory
     let results = SelfCheck.run(directory: dir)

@@ -20,6 +20,11 @@ struct PDEKitCommand: ParsableCommand {
       """,
     version: PDEKitVersion.version,
     subcommands: [Generate.self, Solve.self, Train.self, Eval.self, Predict.self, Info.self, Doctor.self])
+
+  static func main() {
+    OpenBLASKernels.reexecIfNeeded()
+    main(nil)
+  }
 }
 
 /// A user-facing error: printed as "Error: <message>" with exit status 1, without the usage text.

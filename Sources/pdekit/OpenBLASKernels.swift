@@ -1,0 +1,26 @@
+import Foundation
+import Solvers
+
+/// Makes OpenBLAS use the kernels this CPU supports when it fell back to generic ones.
+///
+/// OpenBLAS chooses its kernels once, when the library loads, from `OPENBLAS_CORETYPE` or its CPU
+/// table; Debian 12's OpenBLAS 0.3.21 does not know some recent Xeons and picks SSE3 "Prescott"
+/// kernels (sgemm 2–3× slower than SkylakeX here, bench/RESULTS.md). The only way to change the
+/// choice is before the library loads, so pdekit re-executes itself once with the variable set.
+/// An explicit `OPENBLAS_CORETYPE`, or `PDEKIT_KEEP_OPENBLAS_CORE=1`, leaves OpenBLAS alone.
+enum OpenBLASKernels {
+  /// Set in the re-executed process to the core type pdekit chose (read by `pdekit doctor`).
+  static let marker = "PDEKIT_OPENBLAS_CORETYPE_SET"
+
+  static func reexecIfNeeded() {
+    let env = ProcessInfo.processInfo.environment
+    guard env["OPENBLAS_CORETYPE"] == nil, env["PDEKIT_KEEP_OPENBLAS_CORE"] == nil, env[marker] == nil,
+      let core = SelfCheck.suggestedOpenBLASCoreType()
+    else { return }
+    setenv("OPENBLAS_CORETYPE", core, 1)
+    setenv(marker, core, 1)
+    execv("/proc/self/exe", CommandLine.unsafeArgv)
+    // exec failed (no /proc): carry on with OpenBLAS's own choice.
+    unsetenv("OPENBLAS_CORETYPE")
+  }
+}
