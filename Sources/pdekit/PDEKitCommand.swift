@@ -23,6 +23,7 @@ struct PDEKitCommand: ParsableCommand {
 
   static func main() {
     OpenBLASKernels.reexecIfNeeded()
+    MemoryTuning.retainFreedMemory()
     main(nil)
   }
 }
