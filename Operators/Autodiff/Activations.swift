@@ -87,63 +87,53 @@ public func gelu<T: RealScalar>(_ x: Tensor<T>) -> Tensor<T> {
   let vx = x.value
   let n = vx.count
   let invSqrt2 = T(0.70710678118654752440084436210484903928)
-  // Φ(x) is kept for the pullback, which then needs only an exponential per element.
-  var cdf = NDArray<T>(shape: vx.shape) { _ in }
+  // Only x is kept for the pullback, which recomputes Φ(x) (as PyTorch's GELU backward does):
+  // one array fewer held per GELU for the whole forward pass.
   var y = NDArray<T>(shape: vx.shape) { _ in }
   vx.withUnsafeBufferPointer { xp in
-    cdf.withUnsafeMutableBufferPointer { cp in
-      y.withUnsafeMutableBufferPointer { yp in
-        let (xs, cs, ys) = (
-          SharedPointer(base: UnsafeMutablePointer(mutating: xp.baseAddress!)), SharedPointer(base: cp.baseAddress!),
-          SharedPointer(base: yp.baseAddress!)
-        )
-        parallelChunks(n) { range in
-          if T.self == Float.self {
-            let (x, c, y) = (floats(xs), floats(cs), floats(ys))
-            for i in range {
-              let v = x[i]
-              let phi = fastNormalCDF(v)
-              c[i] = phi
-              y[i] = v * phi
-            }
-          } else {
-            for i in range {
-              let v = xs.base[i]
-              let c = T(0.5) * (1 + erfT(v * invSqrt2))
-              cs.base[i] = c
-              ys.base[i] = v * c
-            }
+    y.withUnsafeMutableBufferPointer { yp in
+      let (xs, ys) = (
+        SharedPointer(base: UnsafeMutablePointer(mutating: xp.baseAddress!)), SharedPointer(base: yp.baseAddress!)
+      )
+      parallelChunks(n) { range in
+        if T.self == Float.self {
+          let (x, y) = (floats(xs), floats(ys))
+          for i in range {
+            let v = x[i]
+            y[i] = v * fastNormalCDF(v)
+          }
+        } else {
+          for i in range {
+            let v = xs.base[i]
+            ys.base[i] = v * (T(0.5) * (1 + erfT(v * invSqrt2)))
           }
         }
       }
     }
   }
-  let phi = cdf
   return Tensor.record(y, [x]) { g, _ in
     let invSqrt2Pi = T(0.39894228040143267793994605993438186848)
     var d = NDArray<T>(shape: vx.shape) { _ in }
     vx.withUnsafeBufferPointer { xp in
-      phi.withUnsafeBufferPointer { cp in
-        g.withUnsafeBufferPointer { gp in
-          d.withUnsafeMutableBufferPointer { dp in
-            let (xs, cs, gs, ds) = (
-              SharedPointer(base: UnsafeMutablePointer(mutating: xp.baseAddress!)),
-              SharedPointer(base: UnsafeMutablePointer(mutating: cp.baseAddress!)),
-              SharedPointer(base: UnsafeMutablePointer(mutating: gp.baseAddress!)), SharedPointer(base: dp.baseAddress!)
-            )
-            parallelChunks(n) { range in
-              if T.self == Float.self {
-                let (x, c, g, d) = (floats(xs), floats(cs), floats(gs), floats(ds))
-                let k = Float(invSqrt2Pi)
-                for i in range {
-                  let v = x[i]
-                  d[i] = g[i] * (c[i] + v * k * fastExp(-0.5 * v * v))
-                }
-              } else {
-                for i in range {
-                  let v = xs.base[i]
-                  ds.base[i] = gs.base[i] * (cs.base[i] + v * invSqrt2Pi * expT(T(-0.5) * v * v))
-                }
+      g.withUnsafeBufferPointer { gp in
+        d.withUnsafeMutableBufferPointer { dp in
+          let (xs, gs, ds) = (
+            SharedPointer(base: UnsafeMutablePointer(mutating: xp.baseAddress!)),
+            SharedPointer(base: UnsafeMutablePointer(mutating: gp.baseAddress!)), SharedPointer(base: dp.baseAddress!)
+          )
+          parallelChunks(n) { range in
+            if T.self == Float.self {
+              let (x, g, d) = (floats(xs), floats(gs), floats(ds))
+              let k = Float(invSqrt2Pi)
+              for i in range {
+                let v = x[i]
+                d[i] = g[i] * (fastNormalCDF(v) + v * k * fastExp(-0.5 * v * v))
+              }
+            } else {
+              for i in range {
+                let v = xs.base[i]
+                let c = T(0.5) * (1 + erfT(v * invSqrt2))
+                ds.base[i] = gs.base[i] * (c + v * invSqrt2Pi * expT(T(-0.5) * v * v))
               }
             }
           }
