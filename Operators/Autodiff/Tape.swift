@@ -40,7 +40,7 @@ public final class Tape<T: RealScalar>: @unchecked Sendable {
   struct Node {
     let shape: [Int]
     let inputs: [Int]
-    let pullback: Pullback?
+    var pullback: Pullback?
   }
 
   private let nodes = Locked<[Node]>([])
@@ -83,16 +83,25 @@ public final class Tape<T: RealScalar>: @unchecked Sendable {
   ///   - seed: the cotangent of `output` (its shape); nil means ones, i.e. the gradient of the sum
   ///     of `output`'s elements (the usual case for a scalar loss).
   ///   - leaves: tensors on this tape (usually from ``variable(_:)``).
+  ///   - releasingGraph: empty the tape and drop each pullback (with the forward arrays it holds)
+  ///     as soon as it has run, so that memory falls during the backward pass instead of peaking
+  ///     at all activations plus all cotangents. The tape cannot be differentiated again after.
   /// - Returns: one array per leaf, zeros for leaves `output` does not depend on.
-  public func gradients(of output: Tensor<T>, seed: NDArray<T>? = nil, withRespectTo leaves: [Tensor<T>])
-    -> [NDArray<T>]
-  {
+  public func gradients(
+    of output: Tensor<T>, seed: NDArray<T>? = nil, withRespectTo leaves: [Tensor<T>], releasingGraph: Bool = false
+  ) -> [NDArray<T>] {
     precondition(output.tape === self, "gradients(of:): the output was not recorded on this tape")
     for leaf in leaves { precondition(leaf.tape === self, "gradients(of:): a leaf was not recorded on this tape") }
     if let seed {
       precondition(seed.shape == output.shape, "seed shape \(seed.shape) differs from output shape \(output.shape)")
     }
-    let graph = nodes.withLock { $0 }
+    var graph =
+      releasingGraph
+      ? nodes.withLock { n in
+        let all = n
+        n.removeAll()
+        return all
+      } : nodes.withLock { $0 }
     let last = output.index
     var isLeaf = [Bool](repeating: false, count: last + 1)
     for leaf in leaves where leaf.index <= last { isLeaf[leaf.index] = true }
@@ -111,6 +120,7 @@ public final class Tape<T: RealScalar>: @unchecked Sendable {
       if !isLeaf[i] { cotangents[i] = nil }
       let inputs = graph[i].inputs
       let results = pullback(g, inputs.map { $0 >= 0 && needs[$0] })
+      if releasingGraph { graph[i].pullback = nil }
       precondition(
         results.count == inputs.count, "pullback returned \(results.count) cotangents for \(inputs.count) inputs")
       for (j, r) in zip(inputs, results) where j >= 0 && needs[j] {
@@ -212,7 +222,7 @@ public func valueAndGradient<T: RealScalar>(
   let out = try body(leaves)
   precondition(out.count == 1, "valueAndGradient needs a one-element result, got shape \(out.shape)")
   guard out.tape === tape else { return (out.scalar, inputs.map { .zeros($0.shape) }) }
-  return (out.scalar, tape.gradients(of: out, withRespectTo: leaves))
+  return (out.scalar, tape.gradients(of: out, withRespectTo: leaves, releasingGraph: true))
 }
 
 /// Evaluates `body` on tracked copies of `inputs` and pulls `cotangent` back through it.
@@ -230,5 +240,5 @@ public func valueAndPullback<T: RealScalar>(
   let leaves = inputs.map { tape.variable($0) }
   let out = try body(leaves)
   guard out.tape === tape else { return (out.value, inputs.map { .zeros($0.shape) }) }
-  return (out.value, tape.gradients(of: out, seed: cotangent, withRespectTo: leaves))
+  return (out.value, tape.gradients(of: out, seed: cotangent, withRespectTo: leaves, releasingGraph: true))
 }

@@ -165,7 +165,8 @@ public func valueAndGradient<M: Module>(at model: M, in body: (M) throws -> Tens
   let out = try body(bound)
   precondition(out.count == 1, "valueAndGradient needs a one-element result, got shape \(out.shape)")
   let grads =
-    out.tape === tape ? tape.gradients(of: out, withRespectTo: leaves) : leaves.map { NDArray.zeros($0.shape) }
+    out.tape === tape
+    ? tape.gradients(of: out, withRespectTo: leaves, releasingGraph: true) : leaves.map { NDArray.zeros($0.shape) }
   return (out.scalar, Gradients(names: names, arrays: grads))
 }
 
