@@ -1,6 +1,7 @@
 // PDEKit's checkpoint format (DESIGN.md, "Checkpoints"): one safetensors file with
 //   - the model's parameters, Float32, under their PDEKit names (FNO: see `FNO`'s name table;
 //     with the documented map they load into neuraloperator's PyTorch model);
+//   - non-trainable model buffers (a POD basis): `buffer.<name>`;
 //   - optional data normalizers: `normalizer.input.mean`, `normalizer.input.std`,
 //     `normalizer.target.mean`, `normalizer.target.std` ([C] each);
 //   - optional optimizer state: `optimizer.m.<parameter>`, `optimizer.v.<parameter>`;
@@ -30,6 +31,8 @@ public struct OperatorCheckpoint: Sendable {
   public var modelConfiguration: String
   /// Parameters by PDEKit name, in the model's order.
   public var parameters: [(name: String, value: NDArray<Float>)]
+  /// Non-trainable model arrays (``NeuralOperator/namedBuffers()``), by name without the `buffer.` prefix.
+  public var buffers: [(name: String, value: NDArray<Float>)] = []
   /// Input normalizer (nil: inputs are used as they are).
   public var inputNormalizer: UnitGaussianNormalizer<Float>?
   /// Target normalizer (nil: the model predicts targets directly).
@@ -50,6 +53,7 @@ public struct OperatorCheckpoint: Sendable {
     encoder.outputFormatting = [.sortedKeys]
     modelConfiguration = String(decoding: try! encoder.encode(model.configuration), as: UTF8.self)
     parameters = model.namedParameters()
+    buffers = model.namedBuffers()
     self.inputNormalizer = inputNormalizer
     self.targetNormalizer = targetNormalizer
     self.optimizerState = optimizerState
@@ -71,6 +75,7 @@ public struct OperatorCheckpoint: Sendable {
     }
     var model = M(configuration, seed: 0)
     try model.loadParameters(Dictionary(parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }))
+    try model.loadBuffers(Dictionary(buffers.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }))
     return model
   }
 
@@ -86,7 +91,7 @@ public struct OperatorCheckpoint: Sendable {
 
   /// The checkpoint as safetensors bytes.
   public func encoded() throws -> Data {
-    var tensors = parameters
+    var tensors = parameters + buffers.map { ("buffer." + $0.name, $0.value) }
     var metadata: [String: String] = [
       "format": Self.formatName, "format_version": Self.formatVersion, "model": modelName,
       "model_config": modelConfiguration, "generator": PDEKitVersion.generator,
@@ -172,10 +177,13 @@ public struct OperatorCheckpoint: Sendable {
     guard let config = meta["model_config"] else { throw OperatorsError.malformedFile("no 'model_config' metadata") }
 
     var parameters: [(name: String, value: NDArray<Float>)] = []
+    var buffers: [(name: String, value: NDArray<Float>)] = []
     var extra: [String: NDArray<Float>] = [:]
     for e in file.entries {
       let value: NDArray<Float> = try file.array(named: e.name)
-      if e.name.hasPrefix("normalizer.") || e.name.hasPrefix("optimizer.") {
+      if e.name.hasPrefix("buffer.") {
+        buffers.append((String(e.name.dropFirst("buffer.".count)), value))
+      } else if e.name.hasPrefix("normalizer.") || e.name.hasPrefix("optimizer.") {
         extra[e.name] = value
       } else {
         parameters.append((e.name, value))
@@ -184,6 +192,9 @@ public struct OperatorCheckpoint: Sendable {
     func nonFinite(_ a: NDArray<Float>) -> Bool { a.withUnsafeBufferPointer { $0.contains { !$0.isFinite } } }
     if let bad = parameters.first(where: { nonFinite($0.value) }) {
       throw OperatorsError.malformedFile("parameter \(bad.name) contains NaN or infinity")
+    }
+    if let bad = buffers.first(where: { nonFinite($0.value) }) {
+      throw OperatorsError.malformedFile("buffer \(bad.name) contains NaN or infinity")
     }
     let eps = Double(meta["normalizer_eps"] ?? "1e-7") ?? 1e-7
     func normalizer(_ role: String) throws -> UnitGaussianNormalizer<Float>? {
@@ -202,6 +213,7 @@ public struct OperatorCheckpoint: Sendable {
     var checkpoint = OperatorCheckpoint(
       modelName: model, modelConfiguration: config, parameters: parameters,
       inputNormalizer: try normalizer("input"), targetNormalizer: try normalizer("target"))
+    checkpoint.buffers = buffers
     if let stepText = meta["optimizer_step"] {
       guard let step = Int(stepText), step >= 0 else {
         throw OperatorsError.malformedFile("optimizer_step '\(stepText)' is not a count")

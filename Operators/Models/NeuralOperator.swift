@@ -6,7 +6,7 @@ import Numerics
 /// A model that maps gridded input functions to gridded output functions and can be trained,
 /// checkpointed and evaluated by ``Trainer``, ``OperatorCheckpoint`` and ``evaluate(_:on:batchSize:)``.
 ///
-/// Conforming types: ``FNO``.
+/// Conforming types: ``FNO``, ``DeepONet``, ``PODDeepONet``.
 public protocol NeuralOperator: Module {
   /// Hyperparameters; stored as JSON in checkpoints (`model_config`).
   associatedtype Configuration: Codable, Sendable, Equatable
@@ -31,6 +31,59 @@ public protocol NeuralOperator: Module {
 
   /// The forward pass on `[B, inputChannels, n₁, …, n_d]`.
   func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar>
+
+  /// Non-trainable arrays the model computes from data rather than learns (a POD basis), stored in
+  /// checkpoints as `buffer.<name>` beside the parameters. Optimizers never see them. Default: none.
+  func namedBuffers() -> [(name: String, value: NDArray<Scalar>)]
+
+  /// Replaces the buffers by name (loading a checkpoint into a model from ``init(_:seed:)``).
+  /// Throws if a name is unknown, missing or has another shape. Default: accepts no buffers.
+  mutating func loadBuffers(_ values: [String: NDArray<Scalar>]) throws
+}
+
+extension NeuralOperator {
+  public func namedBuffers() -> [(name: String, value: NDArray<Scalar>)] { [] }
+
+  public mutating func loadBuffers(_ values: [String: NDArray<Scalar>]) throws {
+    guard values.isEmpty else {
+      throw OperatorsError.parameterMismatch(
+        values.keys.sorted().map { "unknown buffer \($0) (a \(Self.modelName) model has no buffers)" })
+    }
+  }
+}
+
+/// Code that works with whichever model a checkpoint holds: ``OperatorCheckpoint/withModel(_:)``
+/// loads the model named in the checkpoint and calls ``visit(_:)`` with its concrete type.
+///
+/// ```swift
+/// struct Count: NeuralOperatorVisitor {
+///   func visit<M: NeuralOperator>(_ model: M) throws -> Int where M.Scalar == Float { model.parameterCount }
+/// }
+/// let n = try checkpoint.withModel(Count())
+/// ```
+public protocol NeuralOperatorVisitor {
+  /// What the visit returns.
+  associatedtype Result
+  /// Called with the loaded model.
+  func visit<M: NeuralOperator>(_ model: M) throws -> Result where M.Scalar == Float
+}
+
+extension OperatorCheckpoint {
+  /// The model names checkpoints may hold (``NeuralOperator/modelName`` of every model).
+  public static let knownModels = [FNO<Float>.modelName, DeepONet<Float>.modelName, PODDeepONet<Float>.modelName]
+
+  /// Loads the checkpoint's model as its concrete type and passes it to `visitor`.
+  /// Throws for a model name this PDEKit does not know, or a model that does not load.
+  public func withModel<V: NeuralOperatorVisitor>(_ visitor: V) throws -> V.Result {
+    switch modelName {
+    case FNO<Float>.modelName: return try visitor.visit(try model(FNO<Float>.self))
+    case DeepONet<Float>.modelName: return try visitor.visit(try model(DeepONet<Float>.self))
+    case PODDeepONet<Float>.modelName: return try visitor.visit(try model(PODDeepONet<Float>.self))
+    default:
+      throw OperatorsError.malformedFile(
+        "the checkpoint holds a '\(modelName)' model; this PDEKit knows \(Self.knownModels.joined(separator: ", "))")
+    }
+  }
 }
 
 extension FNO: NeuralOperator {

@@ -40,7 +40,7 @@ enum AxisLayout {
 }
 
 /// Multilinear interpolation of `[B, C, grid…]` from coordinates `from` to `to` (per axis).
-func resample(_ x: NDArray<Float>, from: [[Double]], to: [[Double]]) -> NDArray<Float> {
+func resample<T: RealScalar>(_ x: NDArray<T>, from: [[Double]], to: [[Double]]) -> NDArray<T> {
   var current = x
   for axis in 0..<from.count {
     let (src, dst) = (from[axis], to[axis])
@@ -64,13 +64,13 @@ func resample(_ x: NDArray<Float>, from: [[Double]], to: [[Double]]) -> NDArray<
     var newShape = shape
     newShape[2 + axis] = dst.count
     current = current.withUnsafeBufferPointer { p in
-      NDArray<Float>(shape: newShape) { q in
+      NDArray<T>(shape: newShape) { q in
         for o in 0..<outer {
           for (k, (i, w)) in stencil.enumerated() {
             let a = (o * n + i) * inner
             let b = n == 1 ? a : a + inner
             let out = (o * dst.count + k) * inner
-            for j in 0..<inner { q[out + j] = Float((1 - w) * Double(p[a + j]) + w * Double(p[b + j])) }
+            for j in 0..<inner { q[out + j] = T((1 - w) * Double(p[a + j]) + w * Double(p[b + j])) }
           }
         }
       }

@@ -32,26 +32,17 @@ struct Eval: ParsableCommand {
   var json = false
 
   func run() throws {
+    // Training allocates and frees the same large temporaries every step: keep them in the process.
+    MemoryTuning.retainFreedMemory()
     let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
     BLAS.setThreads(threadCount)
     FFT.defaultThreads = threadCount
     let ckpt = try OperatorCheckpoint.read(from: URL(fileURLWithPath: checkpoint))
-    let model: FNO<Float> = try ckpt.model()
     let url = URL(fileURLWithPath: data)
     let range = try parseRange(samples, count: try sampleCount(url))
     let set = try FieldDataset(
       url: url, samples: range, inputs: ckpt.trainingState?.data.inputs, targets: ckpt.trainingState?.data.targets)
-    guard set.inputChannels == model.inputChannels, set.targetChannels == model.outputChannels,
-      set.gridShape.count == model.spatialDimensions
-    else {
-      throw CLIError(
-        "\(data) has \(set.inputChannels) input / \(set.targetChannels) target channel(s) on a "
-          + "\(set.gridShape.count)D grid; the checkpoint's model takes \(model.inputChannels) → "
-          + "\(model.outputChannels) on a \(model.spatialDimensions)D grid")
-    }
-    let report = try evaluate(
-      model, on: set, inputNormalizer: ckpt.inputNormalizer, targetNormalizer: ckpt.targetNormalizer,
-      batchSize: batchSize)
+    let report = try ckpt.withModel(Evaluate(checkpoint: ckpt, data: set, batchSize: batchSize))
     let msPerSample = 1000 * report.inferenceSeconds / Double(set.count)
     if json {
       let object: [String: Any] = [
@@ -78,6 +69,27 @@ struct Eval: ParsableCommand {
           e.median, e.max, range.lowerBound + (e.argmax ?? 0)))
     }
     print(String(format: "inference: %.3f ms/sample", msPerSample))
+  }
+}
+
+/// Evaluates the checkpoint's model, whatever its type, on a dataset.
+private struct Evaluate: NeuralOperatorVisitor {
+  let checkpoint: OperatorCheckpoint
+  let data: FieldDataset
+  let batchSize: Int
+
+  func visit<M: NeuralOperator>(_ model: M) throws -> EvaluationReport where M.Scalar == Float {
+    guard data.inputChannels == model.inputChannels, data.targetChannels == model.outputChannels,
+      data.gridShape.count == model.spatialDimensions
+    else {
+      throw CLIError(
+        "\(data.url.path) has \(data.inputChannels) input / \(data.targetChannels) target channel(s) on a "
+          + "\(data.gridShape.count)D grid; the checkpoint's \(M.modelName) model takes \(model.inputChannels) → "
+          + "\(model.outputChannels) on a \(model.spatialDimensions)D grid")
+    }
+    return try evaluate(
+      model, on: data, inputNormalizer: checkpoint.inputNormalizer, targetNormalizer: checkpoint.targetNormalizer,
+      batchSize: batchSize)
   }
 }
 

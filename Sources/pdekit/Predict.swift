@@ -12,7 +12,9 @@ struct Predict: ParsableCommand {
       <target>_prediction) and, when the input file has them, the true targets, on the input's \
       coordinates. With --resolution R the inputs are interpolated (multilinear) to R points per \
       axis of the same domain and the model is evaluated there: the FNO's weights do not depend on \
-      the grid (zero-shot super-resolution); targets are then left out.
+      the grid (zero-shot super-resolution), a DeepONet's trunk takes any coordinates (its branch \
+      sees the inputs interpolated back to its sensors), and a POD-DeepONet's modes are \
+      interpolated; targets are then left out.
 
       Example: pdekit predict --checkpoint fno.safetensors --input darcy-test.nc --out pred.nc
       """)
@@ -42,11 +44,12 @@ struct Predict: ParsableCommand {
   var overwrite = false
 
   func run() throws {
+    // Training allocates and frees the same large temporaries every step: keep them in the process.
+    MemoryTuning.retainFreedMemory()
     let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
     BLAS.setThreads(threadCount)
     FFT.defaultThreads = threadCount
     let ckpt = try OperatorCheckpoint.read(from: URL(fileURLWithPath: checkpoint))
-    let model: FNO<Float> = try ckpt.model()
     let url = URL(fileURLWithPath: input)
     let range = try parseRange(samples, count: try sampleCount(url))
     // Targets are written beside the predictions when the input file has them.
@@ -56,10 +59,27 @@ struct Predict: ParsableCommand {
     try reader.close()
     let data = try FieldDataset(
       url: url, samples: range, inputs: ckpt.trainingState?.data.inputs, targets: hasTargets ? targetNames : [])
-    let n = try writePredictions(
-      model: model, checkpoint: ckpt, input: data, to: URL(fileURLWithPath: out), resolution: resolution,
-      batchSize: batchSize, overwrite: overwrite,
-      history: "pdekit predict " + CommandLine.arguments.dropFirst().joined(separator: " "))
+    let n = try ckpt.withModel(
+      WritePredictions(
+        checkpoint: ckpt, input: data, out: URL(fileURLWithPath: out), resolution: resolution, batchSize: batchSize,
+        overwrite: overwrite, history: "pdekit predict " + CommandLine.arguments.dropFirst().joined(separator: " ")))
     print("wrote \(n) predictions to \(out)")
+  }
+}
+
+/// Writes the predictions of the checkpoint's model, whatever its type.
+private struct WritePredictions: NeuralOperatorVisitor {
+  let checkpoint: OperatorCheckpoint
+  let input: FieldDataset
+  let out: URL
+  let resolution: Int?
+  let batchSize: Int
+  let overwrite: Bool
+  let history: String
+
+  func visit<M: NeuralOperator>(_ model: M) throws -> Int where M.Scalar == Float {
+    try writePredictions(
+      model: model, checkpoint: checkpoint, input: input, to: out, resolution: resolution, batchSize: batchSize,
+      overwrite: overwrite, history: history)
   }
 }

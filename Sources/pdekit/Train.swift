@@ -18,11 +18,18 @@ struct Train: ParsableCommand {
       Data: one file split by --split (first 80 % train, rest test), or --test FILE. \
       --train-samples/--test-samples take fewer samples.
 
+      Models: fno (Fourier neural operator), deeponet (MLP branch on the input's sensor values, MLP \
+      trunk on the grid coordinates, as DeepXDE's DeepONetCartesianProd), pod-deeponet (the trunk \
+      replaced by POD modes of the training targets, Lu et al. 2022).
+
       Example: pdekit generate darcy --samples 250 --resolution 64 --out darcy.nc
                pdekit train --model fno --data darcy.nc --split 0.8 --epochs 20 --out fno.safetensors
+               pdekit train --model deeponet --data f.nc --branch 40,40 --trunk 40,40 --activation relu \
+                 --batch-size 150 --epochs 10000 --out don.safetensors
+               pdekit train --model pod-deeponet --data darcy.nc --branch 128,128 --pod-energy 0.999 --out pod.safetensors
       """)
 
-  @Option(help: "Model: fno.")
+  @Option(help: "Model: fno, deeponet or pod-deeponet.")
   var model = "fno"
 
   @Option(help: "Training NetCDF file (PDEKit dataset).")
@@ -82,6 +89,27 @@ struct Train: ParsableCommand {
   @Option(help: "FNO: number of Fourier layers.")
   var layers = 4
 
+  @Option(
+    help:
+      "DeepONet: branch layer widths after the sensor input (pod-deeponet: hidden widths; the coefficient layer is added)."
+  )
+  var branch = "40,40"
+
+  @Option(help: "DeepONet: trunk layer widths after the coordinate input; the last must equal the branch's.")
+  var trunk = "40,40"
+
+  @Option(help: "DeepONet: activation of branch and trunk: relu, tanh or gelu.")
+  var activation = "relu"
+
+  @Option(help: "DeepONet: use every k-th grid point per axis as a branch sensor (one number or a comma list).")
+  var sensorStride = "1"
+
+  @Option(help: "pod-deeponet: number of POD modes per output channel (default: --pod-energy 0.999).")
+  var podModes: Int?
+
+  @Option(help: "pod-deeponet: keep the fewest modes capturing this fraction of the targets' energy.")
+  var podEnergy: Double?
+
   @Option(help: "Seed of the initialization and the shuffling.")
   var seed: UInt64 = 0
 
@@ -104,9 +132,16 @@ struct Train: ParsableCommand {
   var quiet = false
 
   func validate() throws {
-    guard model == "fno" else {
-      throw ValidationError("unknown model '\(model)'; available: fno (DeepONet and FactFormer are not built yet)")
+    guard OperatorCheckpoint.knownModels.contains(model) else {
+      throw ValidationError(
+        "unknown model '\(model)'; available: \(OperatorCheckpoint.knownModels.joined(separator: ", "))")
     }
+    guard DeepONetActivation(rawValue: activation) != nil else {
+      throw ValidationError("--activation must be relu, tanh or gelu, got '\(activation)'")
+    }
+    if let m = podModes, m < 1 { throw ValidationError("--pod-modes must be ≥ 1, got \(m)") }
+    if let e = podEnergy, !(e > 0 && e <= 1) { throw ValidationError("--pod-energy must be in (0, 1], got \(e)") }
+    if podModes != nil && podEnergy != nil { throw ValidationError("--pod-modes and --pod-energy exclude each other") }
     guard split > 0, split < 1 || test != nil else {
       throw ValidationError("--split must be in (0, 1), got \(split)")
     }
@@ -121,11 +156,12 @@ struct Train: ParsableCommand {
   }
 
   func run() throws {
+    // Training allocates and frees the same large temporaries every step: keep them in the process.
+    MemoryTuning.retainFreedMemory()
     let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
     BLAS.setThreads(threadCount)
     FFT.defaultThreads = threadCount
     let outURL = URL(fileURLWithPath: out)
-    let logURL = URL(fileURLWithPath: log ?? outURL.deletingPathExtension().path + ".jsonl")
     let exists = FileManager.default.fileExists(atPath: outURL.path)
     if exists && !resume && !overwrite {
       throw CLIError("\(out) exists; pass --resume to continue that run or --overwrite to start over")
@@ -133,32 +169,108 @@ struct Train: ParsableCommand {
     if resume && !exists { throw CLIError("--resume: there is no checkpoint \(out) to continue") }
 
     let (train, testSet) = try openData()
-    var trainer: Trainer<FNO<Float>>
     if resume {
       let checkpoint = try OperatorCheckpoint.read(from: outURL)
-      trainer = try Trainer(resuming: checkpoint, train: train, test: testSet, epochs: epochs)
-      if !quiet {
-        FileHandle.standardError.write(
-          Data("resuming \(out) after epoch \(trainer.completedEpochs) of \(trainer.configuration.epochs)\n".utf8))
+      if checkpoint.modelName != model && !quiet {
+        FileHandle.standardError.write(Data("resuming the checkpoint's \(checkpoint.modelName) model\n".utf8))
       }
-    } else {
-      let modeList = try parseModes(dimensions: train.gridShape.count)
-      let config = FNOConfiguration(
-        inChannels: train.inputChannels, outChannels: train.targetChannels, hiddenChannels: width, modes: modeList,
-        layers: layers)
-      let training = TrainingConfiguration(
-        epochs: epochs, batchSize: batchSize, learningRate: lr, optimizer: OptimizerKind(rawValue: optimizer)!,
-        weightDecay: weightDecay, schedule: ScheduleKind(rawValue: schedule)!, stepSize: stepSize, gamma: gamma,
-        loss: TrainingLossKind(rawValue: loss)!, seed: seed, gradientClip: clip, normalize: !noNormalize)
-      trainer = try Trainer(model: FNO<Float>(config, seed: seed), configuration: training, train: train, test: testSet)
-      try? FileManager.default.removeItem(at: logURL)
+      try checkpoint.withModel(
+        Resume(command: self, checkpoint: checkpoint, train: train, test: testSet, threads: threadCount))
+      return
     }
+    let training = TrainingConfiguration(
+      epochs: epochs, batchSize: batchSize, learningRate: lr, optimizer: OptimizerKind(rawValue: optimizer)!,
+      weightDecay: weightDecay, schedule: ScheduleKind(rawValue: schedule)!, stepSize: stepSize, gamma: gamma,
+      loss: TrainingLossKind(rawValue: loss)!, seed: seed, gradientClip: clip, normalize: !noNormalize)
+    let domain = try train.axes.map { name in
+      guard let axis = train.fileAxes.first(where: { $0.name == name }) else {
+        throw CLIError("\(data): no coordinate variable for axis '\(name)'")
+      }
+      return GridAxisDomain(coordinates: axis.values)
+    }
+    let act = DeepONetActivation(rawValue: activation)!
+    switch model {
+    case DeepONet<Float>.modelName:
+      let config = DeepONetConfiguration(
+        inChannels: train.inputChannels, outChannels: train.targetChannels, sensorGrid: train.gridShape,
+        sensorStride: try parseStride(dimensions: train.gridShape.count), branchWidths: try widths(branch, "--branch"),
+        trunkWidths: try widths(trunk, "--trunk"), activation: act, domain: domain)
+      try config.validate()
+      try fit(
+        Trainer(model: DeepONet<Float>(config, seed: seed), configuration: training, train: train, test: testSet),
+        threads: threadCount)
+    case PODDeepONet<Float>.modelName:
+      let config = PODDeepONetConfiguration(
+        inChannels: train.inputChannels, outChannels: train.targetChannels, grid: train.gridShape,
+        sensorStride: try parseStride(dimensions: train.gridShape.count), branchWidths: try widths(branch, "--branch"),
+        modes: podModes ?? 1, activation: act, domain: domain)
+      // The modes are the POD of the targets as the trainer sees them (normalized with the same
+      // statistics the trainer fits on the training split).
+      var targets = try train.targets(Array(0..<train.count))
+      if training.normalize, let n = try train.fitNormalizers().target { targets = n.encode(targets) }
+      let selection: PODModeSelection = podModes.map { .count($0) } ?? .energy(podEnergy ?? 0.999)
+      let pod = try PODDeepONet<Float>.fit(config, selection: selection, targets: targets, seed: seed)
+      try fit(Trainer(model: pod, configuration: training, train: train, test: testSet), threads: threadCount)
+    default:
+      let config = FNOConfiguration(
+        inChannels: train.inputChannels, outChannels: train.targetChannels, hiddenChannels: width,
+        modes: try parseModes(dimensions: train.gridShape.count), layers: layers)
+      try fit(
+        Trainer(model: FNO<Float>(config, seed: seed), configuration: training, train: train, test: testSet),
+        threads: threadCount)
+    }
+  }
+
+  /// Resumes a run with the checkpoint's own model type.
+  private struct Resume: NeuralOperatorVisitor {
+    let command: Train
+    let checkpoint: OperatorCheckpoint
+    let train: FieldDataset
+    let test: FieldDataset?
+    let threads: Int
+
+    func visit<M: NeuralOperator>(_ model: M) throws where M.Scalar == Float {
+      let trainer = try Trainer<M>(resuming: checkpoint, train: train, test: test, epochs: command.epochs)
+      if !command.quiet {
+        FileHandle.standardError.write(
+          Data(
+            "resuming \(command.out) after epoch \(trainer.completedEpochs) of \(trainer.configuration.epochs)\n"
+              .utf8))
+      }
+      try command.fit(trainer, threads: threads, resumed: true)
+    }
+  }
+
+  /// A one-line description of a model for the log.
+  private func describe<M: NeuralOperator>(_ model: M) -> String {
+    if let c = model.configuration as? FNOConfiguration {
+      return "FNO modes \(c.modes) width \(c.hiddenChannels) layers \(c.layers)"
+    }
+    if let c = model.configuration as? DeepONetConfiguration {
+      return "DeepONet branch \([c.inChannels * c.sensors] + c.branchWidths) trunk \([c.dimensions] + c.trunkWidths) "
+        + "\(c.activation.rawValue)"
+    }
+    if let c = model.configuration as? PODDeepONetConfiguration {
+      let energy = c.capturedEnergy.map { String(format: "%.5f", $0) }.joined(separator: ", ")
+      return "POD-DeepONet branch \([c.inChannels * c.sensors] + c.branchWidths + [c.outChannels * c.modes]) "
+        + "\(c.modes) modes (energy \(energy)) \(c.activation.rawValue)"
+    }
+    return M.modelName
+  }
+
+  /// Trains until --epochs, printing and logging every epoch.
+  private func fit<M: NeuralOperator>(_ start: Trainer<M>, threads threadCount: Int, resumed: Bool = false) throws
+  where M.Scalar == Float {
+    var trainer = start
+    let outURL = URL(fileURLWithPath: out)
+    let logURL = URL(fileURLWithPath: log ?? outURL.deletingPathExtension().path + ".jsonl")
+    if !resumed { try? FileManager.default.removeItem(at: logURL) }
+    let train = trainer.train
     if !quiet {
-      let c = trainer.model.configuration
       FileHandle.standardError.write(
         Data(
-          ("FNO modes \(c.modes) width \(c.hiddenChannels) layers \(c.layers), \(trainer.model.parameterCount) "
-            + "parameters; \(train.count) training samples on \(train.gridShape), \(testSet?.count ?? 0) test; "
+          ("\(describe(trainer.model)), \(trainer.model.parameterCount) "
+            + "parameters; \(train.count) training samples on \(train.gridShape), \(trainer.test?.count ?? 0) test; "
             + "\(threadCount) thread(s)\n").utf8))
     }
     let encoder = JSONEncoder()
@@ -194,6 +306,23 @@ struct Train: ParsableCommand {
     var summary = "trained \(total) epochs; checkpoint \(out), log \(logURL.path)"
     if let l2 = last.testL2 { summary += String(format: "; test relative L2 %.5f", l2) }
     print(summary)
+  }
+
+  private func widths(_ text: String, _ flag: String) throws -> [Int] {
+    let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+      throw CLIError("\(flag) must be positive integers separated by commas, got '\(text)'")
+    }
+    return parts.map { $0! }
+  }
+
+  private func parseStride(dimensions: Int) throws -> [Int] {
+    let values = try widths(sensorStride, "--sensor-stride")
+    if values.count == 1 { return Array(repeating: values[0], count: dimensions) }
+    guard values.count == dimensions else {
+      throw CLIError("--sensor-stride has \(values.count) values but the data are \(dimensions)D")
+    }
+    return values
   }
 
   private func parseModes(dimensions: Int) throws -> [Int] {
