@@ -12,13 +12,17 @@ import Numerics
   T.self == Float.self ? T(expf(Float(x))) : T(exp(Double(x)))
 }
 
-// Float kernels without libm calls (and without fma, a libm call on baseline x86-64), so that the GELU loops vectorize (as PyTorch's vectorized
-// CPU kernels do). Coefficients are least-squares fits on Chebyshev nodes made for PDEKit:
+// Float kernels without libm calls, so that the GELU loops vectorize (as PyTorch's vectorized CPU
+// kernels do); Horner steps are fused multiply-adds (vfmadd in PDEKit's default native release
+// builds; a portable PDEKIT_PORTABLE=1 build on a CPU without FMA pays a libm call for each). Coefficients are least-squares fits on Chebyshev nodes made for PDEKit:
 //   |u| < 1:  erf(u) = u · P(u²), P of degree 6                    (≤ 2.3 ulp)
 //   |u| ≥ 1:  erfc(|u|) = exp(−u² + H(1/|u|)) / |u|, H of degree 8 (relative ≈ 2⁻²⁴·u²)
 //   exp(y) = 2ᵏ · (1 + r + r² Q(r)), y = k ln 2 + r, Q of degree 4 (≤ 1e-8 relative)
 // so Φ(x) = ½ erfc(−x/√2) keeps its relative accuracy in the negative tail, where the textbook
 // ½(1 + erf(x/√2)) cancels.
+
+/// a·b + c with one rounding.
+@inline(__always) func mulAdd(_ a: Float, _ b: Float, _ c: Float) -> Float { c.addingProduct(a, b) }
 
 /// e^y for y ≤ 0 (clamped at −87, where Float stays normal), branch-free.
 @inline(__always) func fastExp(_ y: Float) -> Float {
@@ -28,10 +32,10 @@ import Numerics
   let k = z - shifter
   let r = (yc - k * 0.693_145_751_953_125) - k * 1.428_606_765_330_187e-06
   var q: Float = 0.001_393_364_3
-  q = 0.008_363_175_2 + q * r
-  q = 0.041_666_467 + q * r
-  q = 0.166_665_76 + q * r
-  q = 0.5 + q * r
+  q = mulAdd(q, r, 0.008_363_175_2)
+  q = mulAdd(q, r, 0.041_666_467)
+  q = mulAdd(q, r, 0.166_665_76)
+  q = mulAdd(q, r, 0.5)
   let p = (1 + r) + (r * r) * q
   let bits = (z.bitPattern &- shifter.bitPattern &+ 127) << 23
   return p * Float(bitPattern: bits)
@@ -43,24 +47,24 @@ import Numerics
   let t = abs(u)
   let s = u * u
   var p: Float = 7.847_259_3e-05
-  p = -0.000_800_818_96 + p * s
-  p = 0.005_188_099_1 + p * s
-  p = -0.026_853_692 + p * s
-  p = 0.112_835_82 + p * s
-  p = -0.376_126_26 + p * s
-  p = 1.128_379_1 + p * s
+  p = mulAdd(p, s, -0.000_800_818_96)
+  p = mulAdd(p, s, 0.005_188_099_1)
+  p = mulAdd(p, s, -0.026_853_692)
+  p = mulAdd(p, s, 0.112_835_82)
+  p = mulAdd(p, s, -0.376_126_26)
+  p = mulAdd(p, s, 1.128_379_1)
   let inner: Float = 0.5 + (0.5 * u) * p
   let tc: Float = t < 1 ? 1 : (t > 10 ? 10 : t)
   let w = 1 / tc
   var h: Float = 0.113_193_31
-  h = -0.618_165_85 + h * w
-  h = 1.443_318_7 + h * w
-  h = -1.824_581_4 + h * w
-  h = 1.207_307_1 + h * w
-  h = -0.109_663_77 + h * w
-  h = -0.487_966_81 + h * w
-  h = -0.000_697_886_98 + h * w
-  h = -0.572_348_71 + h * w
+  h = mulAdd(h, w, -0.618_165_85)
+  h = mulAdd(h, w, 1.443_318_7)
+  h = mulAdd(h, w, -1.824_581_4)
+  h = mulAdd(h, w, 1.207_307_1)
+  h = mulAdd(h, w, -0.109_663_77)
+  h = mulAdd(h, w, -0.487_966_81)
+  h = mulAdd(h, w, -0.000_697_886_98)
+  h = mulAdd(h, w, -0.572_348_71)
   let halfErfc = 0.5 * fastExp(h - tc * tc) * w
   let outer = u > 0 ? 1 - halfErfc : halfErfc
   let r = t < 1 ? inner : outer
