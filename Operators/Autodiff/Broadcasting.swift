@@ -129,7 +129,7 @@ extension NDArray where Element: RealScalar {
     guard let shape = broadcastShape(a.shape, b.shape) else {
       preconditionFailure("shapes \(a.shape) and \(b.shape) do not broadcast")
     }
-    @inline(__always) func row(
+    @Sendable @inline(__always) func row(
       _ o: UnsafeMutablePointer<Element>, _ p: UnsafePointer<Element>, _ q: UnsafePointer<Element>, _ n: Int,
       _ st: (Int, Int, Int)
     ) {
@@ -151,7 +151,14 @@ extension NDArray where Element: RealScalar {
         NDArray(shape: shape) { cp in
           guard let c = cp.baseAddress, let x = ap.baseAddress, let y = bp.baseAddress else { return }
           if a.shape == b.shape {
-            row(c, x, y, cp.count, (1, 1, 1))
+            // Same shapes (residual sums, gating products): a memory-bound pass split over the cores.
+            let (cs, xs, ys) = (
+              SharedPointer(base: c), SharedPointer(base: UnsafeMutablePointer(mutating: x)),
+              SharedPointer(base: UnsafeMutablePointer(mutating: y))
+            )
+            parallelChunks(cp.count) { r in
+              row(cs.base + r.lowerBound, xs.base + r.lowerBound, ys.base + r.lowerBound, r.count, (1, 1, 1))
+            }
             return
           }
           BroadcastLayout(result: shape, operands: [a.shape, b.shape]).forEachRow { off, n, st in
