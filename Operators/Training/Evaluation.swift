@@ -37,8 +37,11 @@ public struct EvaluationReport: Sendable, Equatable {
   public var relativeL2: ErrorSummary
   /// Per-sample relative H1 error (``H1Loss``, averaged over target channels).
   public var relativeH1: ErrorSummary
-  /// Seconds spent in the model's forward passes.
+  /// Seconds spent in the model's forward passes (including the first call's FFT planning).
   public var inferenceSeconds: Double
+  /// Milliseconds per sample of a second, warm forward pass over the first batch (plans made,
+  /// memory allocated): the steady-state inference cost.
+  public var warmMillisecondsPerSample: Double
 }
 
 /// Evaluates `model` on every sample of `data`: inputs are encoded with `inputNormalizer`,
@@ -86,6 +89,14 @@ public func evaluate<M: NeuralOperator>(
       h1.append(Double(one) / Double(c))
     }
   }
+  let first = Array(0..<min(data.count, max(1, batchSize)))
+  let x = try data.inputs(first)
+  let t0 = DispatchTime.now().uptimeNanoseconds
+  let encoded = inputNormalizer?.encode(x) ?? x
+  let raw = model(Tensor(encoded)).value
+  _ = targetNormalizer?.decode(raw) ?? raw
+  let warm = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(first.count)
   return EvaluationReport(
-    relativeL2: ErrorSummary(values: l2), relativeH1: ErrorSummary(values: h1), inferenceSeconds: seconds)
+    relativeL2: ErrorSummary(values: l2), relativeH1: ErrorSummary(values: h1), inferenceSeconds: seconds,
+    warmMillisecondsPerSample: warm)
 }

@@ -23,7 +23,6 @@ struct PDEKitCommand: ParsableCommand {
 
   static func main() {
     OpenBLASKernels.reexecIfNeeded()
-    MemoryTuning.retainFreedMemory()
     main(nil)
   }
 }
