@@ -37,9 +37,14 @@ let package = Package(
     .systemLibrary(name: "CSuiteSparse", path: "Sources/CSuiteSparse"),
     .systemLibrary(name: "CNetCDF", path: "Sources/CNetCDF"),
 
-    .target(name: "Numerics", dependencies: ["CFFTW", "CBLAS", "CSuiteSparse"], path: "Sources/Numerics", swiftSettings: nativeCPU),
-    .target(name: "Datasets", dependencies: ["Numerics", "CNetCDF"], path: "Sources/Datasets", swiftSettings: nativeCPU),
-    .target(name: "Solvers", dependencies: ["Numerics", "Datasets", "CSuiteSparse"], path: "Solvers", swiftSettings: nativeCPU),
+    .target(
+      name: "Numerics", dependencies: ["CFFTW", "CBLAS", "CSuiteSparse"], path: "Sources/Numerics",
+      swiftSettings: nativeCPU),
+    .target(
+      name: "Datasets", dependencies: ["Numerics", "CNetCDF"], path: "Sources/Datasets", swiftSettings: nativeCPU),
+    .target(
+      name: "Solvers", dependencies: ["Numerics", "Datasets", "CSuiteSparse"], path: "Solvers", swiftSettings: nativeCPU
+    ),
     .target(name: "Operators", dependencies: ["Numerics", "Datasets"], path: "Operators", swiftSettings: nativeCPU),
     .executableTarget(
       name: "pdekit",
@@ -55,7 +60,7 @@ let package = Package(
 
     .testTarget(name: "NumericsTests", dependencies: ["Numerics"], path: "Tests/NumericsTests"),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Numerics"], path: "Tests/DatasetsTests"),
-    .testTarget(name: "SolversTests", dependencies: ["Solvers", "Numerics"], path: "Tests/SolversTests"),
+    .testTarget(name: "SolversTests", dependencies: ["Solvers", "Numerics", "Datasets"], path: "Tests/SolversTests"),
     .testTarget(
       name: "OperatorsTests", dependencies: ["Operators", "Numerics", "Datasets"], path: "Tests/OperatorsTests",
       exclude: ["Fixtures"]),

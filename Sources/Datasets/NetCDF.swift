@@ -64,7 +64,17 @@ public enum NetCDF {
   @inline(__always)
   static func check(_ status: Int32, _ context: @autoclosure () -> String) throws {
     if status != NC_NOERR {
-      throw DatasetError.netcdf(status: status, message: String(cString: nc_strerror(status)), context: context())
+      // netCDF reports a failed write as a generic HDF or I/O error; the system error says why.
+      let cause = errno
+      var message = String(cString: nc_strerror(status))
+      if status == NC_EHDFERR || status == NC_EIO,
+        [ENOSPC, EFBIG, EDQUOT].contains(cause)
+      {
+        message +=
+          " (\(String(cString: strerror(cause))): the disk is full or a file-size limit was reached; free space "
+          + "and run again)"
+      }
+      throw DatasetError.netcdf(status: status, message: message, context: context())
     }
   }
 

@@ -23,7 +23,25 @@ struct PDEKitCommand: ParsableCommand {
 
   static func main() {
     OpenBLASKernels.reexecIfNeeded()
-    main(nil)
+    // A file-size limit (ulimit -f) then fails the write with EFBIG, which is reported like a full
+    // disk, instead of killing the process with SIGXFSZ.
+    signal(SIGXFSZ, SIG_IGN)
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      // Report, then leave without running atexit handlers: after a failed nc_close (a full disk,
+      // a file-size limit) HDF5's exit-time clean-up dereferences freed state and crashes, which
+      // would bury the real error under a backtrace.
+      fflush(nil)  // what print() buffered
+      let code = exitCode(for: error)
+      let message = fullMessage(for: error)
+      if !message.isEmpty {
+        let handle = code == .success ? FileHandle.standardOutput : FileHandle.standardError
+        handle.write(Data((message + "\n").utf8))
+      }
+      _exit(code.rawValue)
+    }
   }
 }
 
