@@ -150,7 +150,9 @@ def markdown(s):
         "Whole process: `pdekit train` (data load, all epochs, per-epoch test evaluation, checkpoints) vs the peer's "
         "Python process (imports, data load, the same epochs and evaluations, 6 inference passes).",
         "Inference: PDEKit's figure is `pdekit eval`'s forward time per sample (encode + model + decode), "
-        "median of " + str(len(sw.get("inference_runs") or [])) + " fresh processes, one pass each (FFT plans included); "
+        "median of " + str(len(sw.get("inference_runs") or [])) + " `pdekit eval` processes, each timing a second, "
+        "warm pass over its first batch (FFT plans made; `inference_all_batches_ms_per_sample` in its JSON includes "
+        "the planning); "
         "neuraloperator's is the median of 5 warm passes over the test set in one process"
         + (f" (first pass: {pe['inference_cold_ms_per_sample']:.3f} ms/sample)" if pe.get("inference_cold_ms_per_sample") else "")
         + ".",
