@@ -144,6 +144,9 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
     switch configuration.loss {
     case .l2: return LpLoss(spatialDimensions: d)(prediction, target)
     case .h1: return H1Loss(spatialDimensions: d)(prediction, target)
+    case .mse:
+      let e = prediction - target
+      return (e * e).sum() * (1 / Float(Swift.max(1, prediction.count / Swift.max(1, prediction.shape[0]))))
     }
   }
 

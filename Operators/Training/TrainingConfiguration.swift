@@ -26,6 +26,9 @@ public enum TrainingLossKind: String, Codable, Sendable, CaseIterable {
   case l2
   /// Relative H1 (``H1Loss``, summed over the batch; neuraloperator's Darcy recipe).
   case h1
+  /// Mean squared error over each sample's points and channels, summed over the batch (DeepXDE's
+  /// default "MSE" loss times the batch size; the per-sample training loss is DeepXDE's value).
+  case mse
 }
 
 /// Hyperparameters of a training run.

@@ -32,11 +32,7 @@ struct Eval: ParsableCommand {
   var json = false
 
   func run() throws {
-    // Training allocates and frees the same large temporaries every step: keep them in the process.
-    MemoryTuning.retainFreedMemory()
-    let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
-    BLAS.setThreads(threadCount)
-    FFT.defaultThreads = threadCount
+    _ = prepareNumerics(threads: threads)
     let ckpt = try OperatorCheckpoint.read(from: URL(fileURLWithPath: checkpoint))
     let url = URL(fileURLWithPath: data)
     let range = try parseRange(samples, count: try sampleCount(url))

@@ -71,7 +71,7 @@ struct Train: ParsableCommand {
   @Option(help: "Decay factor of the step schedule.")
   var gamma = 0.5
 
-  @Option(help: "Training loss: l2 (relative L2) or h1 (relative H1).")
+  @Option(help: "Training loss: l2 (relative L2), h1 (relative H1) or mse (mean squared error, DeepXDE's default).")
   var loss = "l2"
 
   @Option(help: "Clip the global gradient norm to this value (default: no clipping).")
@@ -150,7 +150,7 @@ struct Train: ParsableCommand {
     guard ScheduleKind(rawValue: schedule) != nil else {
       throw ValidationError("--schedule must be constant, step or cosine")
     }
-    guard TrainingLossKind(rawValue: loss) != nil else { throw ValidationError("--loss must be l2 or h1") }
+    guard TrainingLossKind(rawValue: loss) != nil else { throw ValidationError("--loss must be l2, h1 or mse") }
     guard width >= 1, layers >= 1 else { throw ValidationError("--width and --layers must be ≥ 1") }
     if resume && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
   }

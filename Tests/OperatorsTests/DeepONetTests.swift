@@ -286,4 +286,26 @@ struct DeepONetTests {
     let prediction = try reader.read("u_prediction", samples: 0..<2)
     #expect(prediction.shape == [2, 12, 12] && prediction.scalars.allSatisfy { $0.isFinite })
   }
+
+  @Test("the mse training loss is DeepXDE's mean squared error per sample")
+  func mseLoss() throws {
+    let dir = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let url = dir.appendingPathComponent("d.nc")
+    try writeSmoothingDataset(url, count: 3, n: 8)
+    let data = try FieldDataset(url: url)
+    let config = DeepONetConfiguration(
+      inChannels: 1, outChannels: 1, sensorGrid: [8, 8], branchWidths: [4], trunkWidths: [4])
+    let model = DeepONet<Float>(config, seed: 1)
+    var trainer = try Trainer(
+      model: model, configuration: TrainingConfiguration(epochs: 1, batchSize: 3, loss: .mse, normalize: false),
+      train: data, test: nil)
+    // One batch: the epoch's loss is the loss at the initial parameters.
+    let record = try trainer.trainEpoch()
+    let (x, y) = try data.batch([0, 1, 2])
+    let p = model(Tensor(x)).value.scalars.map(Double.init)
+    let t = y.scalars.map(Double.init)
+    let mse = zip(p, t).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(p.count)
+    #expect(abs(record.trainLoss - mse) < 1e-5 * mse, "\(record.trainLoss) vs \(mse)")
+  }
 }

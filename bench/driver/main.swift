@@ -6,6 +6,7 @@
 //   .build-bench/release/pdekit-bench fft|spmv|gemm [--reps R] [--warmup W] [--threads T] [--n N]
 //   .build-bench/release/pdekit-bench darcy-export|darcy|mm-read ...   (SolverBenches.swift)
 //   .build-bench/release/pdekit-bench fno-step ...                      (OperatorBenches.swift)
+//   .build-bench/release/pdekit-bench deeponet-data|deeponet-train ...  (DeepONetBenches.swift)
 import CBLAS
 import Dispatch
 import Foundation
@@ -220,6 +221,10 @@ func benchGEMM(_ o: Options) throws {
 
 if CommandLine.arguments.count > 1, operatorSubcommands.contains(CommandLine.arguments[1]) {
   runOperatorSubcommand(CommandLine.arguments[1], CommandLine.arguments.dropFirst(2))
+  exit(0)
+}
+if CommandLine.arguments.count > 1, deepONetSubcommands.contains(CommandLine.arguments[1]) {
+  runDeepONetSubcommand(CommandLine.arguments[1], CommandLine.arguments.dropFirst(2))
   exit(0)
 }
 if CommandLine.arguments.count > 1, solverSubcommands.contains(CommandLine.arguments[1]) {
