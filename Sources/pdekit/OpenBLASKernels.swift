@@ -19,7 +19,9 @@ enum OpenBLASKernels {
     else { return }
     setenv("OPENBLAS_CORETYPE", core, 1)
     setenv(marker, core, 1)
-    execv("/proc/self/exe", CommandLine.unsafeArgv)
+    // The resolved path, so that the new process keeps its name (ps shows "pdekit", not "exe").
+    let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe"
+    execv(path, CommandLine.unsafeArgv)
     // exec failed (no /proc): carry on with OpenBLAS's own choice.
     unsetenv("OPENBLAS_CORETYPE")
   }
