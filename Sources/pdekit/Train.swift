@@ -156,11 +156,7 @@ struct Train: ParsableCommand {
   }
 
   func run() throws {
-    // Training allocates and frees the same large temporaries every step: keep them in the process.
-    MemoryTuning.retainFreedMemory()
-    let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
-    BLAS.setThreads(threadCount)
-    FFT.defaultThreads = threadCount
+    let threadCount = prepareNumerics(threads: threads)
     let outURL = URL(fileURLWithPath: out)
     let exists = FileManager.default.fileExists(atPath: outURL.path)
     if exists && !resume && !overwrite {
