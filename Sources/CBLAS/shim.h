@@ -13,8 +13,4 @@ typedef struct { double real; double imag; } pdekit_complex_double;
 #define lapack_complex_float pdekit_complex_float
 #define lapack_complex_double pdekit_complex_double
 #include <lapacke.h>
-
-// glibc's allocator settings (mallopt), used by Numerics' MemoryTuning to keep the large
-// temporaries of array code in the process; Swift's Glibc module does not export malloc.h.
-#include <malloc.h>
 #endif

@@ -119,7 +119,6 @@ func writeAntiderivativeData(dir: URL, train: Int, test: Int, points m: Int, see
 func trainAntiderivative(
   dir: URL, iterations: Int, evalEvery: Int, threads: Int, seed: UInt64, mse: Bool, normalize: Bool
 ) throws {
-  MemoryTuning.retainFreedMemory()
   BLAS.setThreads(threads)
   let train = try FieldDataset(url: dir.appendingPathComponent("antiderivative-train.nc"))
   let test = try FieldDataset(url: dir.appendingPathComponent("antiderivative-test.nc"))

@@ -21,7 +21,6 @@ func runOperatorSubcommand(_ name: String, _ rawArgs: ArraySlice<String>) {
     values[key] = v
   }
   let (n, batch, width, modes) = (values["n"]!, values["batch"]!, values["width"]!, values["modes"]!)
-  MemoryTuning.retainFreedMemory()  // as the pdekit tool does
   BLAS.setThreads(values["threads"]!)
   FFT.defaultThreads = values["threads"]!
   let config = FNOConfiguration(inChannels: 1, outChannels: 1, hiddenChannels: width, modes: [modes, modes])
