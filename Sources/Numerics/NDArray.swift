@@ -13,13 +13,20 @@ final class AlignedStorage<Element: BitwiseCopyable>: @unchecked Sendable {
     precondition(count >= 0, "negative element count")
     self.count = count
     let bytes = max(1, count) * MemoryLayout<Element>.stride
+    if let cached = ArrayBufferPool.take(bytes: bytes) {
+      pointer = cached.bindMemory(to: Element.self, capacity: max(1, count))
+      return
+    }
     var raw: UnsafeMutableRawPointer?
     let status = posix_memalign(&raw, 64, bytes)
     precondition(status == 0 && raw != nil, "out of memory allocating \(bytes) bytes")
     pointer = raw!.bindMemory(to: Element.self, capacity: max(1, count))
   }
 
-  deinit { free(pointer) }
+  deinit {
+    let raw = UnsafeMutableRawPointer(pointer)
+    if !ArrayBufferPool.give(raw, bytes: max(1, count) * MemoryLayout<Element>.stride) { free(raw) }
+  }
 }
 
 /// A dense, contiguous, row-major N-dimensional array of `Float`, `Double` or `Complex` values.
