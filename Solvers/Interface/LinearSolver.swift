@@ -170,7 +170,11 @@ public final class LinearSolver {
       throw SolverSetupError.invalidMatrix("right-hand side entry \(i) is \(system.rhs[i])")
     }
     if algorithm.needsSymmetry {
-      let scale = a.values.map { abs($0) }.max() ?? 0
+      let scale = a.values.withUnsafeBufferPointer { v in
+        var m = 0.0
+        for x in v { m = max(m, abs(x)) }
+        return m
+      }
       guard a.isSymmetric(tolerance: 1e-12 * scale) else {
         throw SolverSetupError.invalidMatrix(
           "\(algorithm) needs a symmetric matrix and this one is not; use --method gmres, bicgstab or umfpack")

@@ -306,6 +306,8 @@ public struct CSRMatrix<T: RealScalar>: Sendable {
   /// Whether A equals Aᵀ entry by entry within `tolerance` (absolute). An entry whose mirror is
   /// not stored must itself be within `tolerance` of zero. No allocation: each mirror entry is
   /// found by binary search in its (sorted) row, O(nnz log(max row length)).
+  @specialized(where T == Double)
+  @specialized(where T == Float)
   public func isSymmetric(tolerance: T = 0) -> Bool {
     guard rows == columns else { return false }
     return rowPointers.withUnsafeBufferPointer { rp in
