@@ -107,21 +107,8 @@ public struct BurgersETDRK4: Sendable {
     _ = try FFTPlan<Double>(.complexToReal, shape: [points])
   }
 
-  /// What `run` returns: the recorded fields and the work done.
-  public struct Run: Sendable {
-    /// u at the recorded steps (every `recordEvery` steps, the last at the final step), each of
-    /// `storedPoints` values, spectrally truncated from the solver grid.
-    public var snapshots: [[Double]]
-    /// Times of the snapshots.
-    public var times: [Double]
-    /// The initial condition as the solver used it (projected onto |k| ≤ K), at `storedPoints`.
-    public var initial: [Double]
-    /// Steps taken.
-    public var steps: Int
-    /// Seconds spent in FFTs (measured around every transform) and in total.
-    public var fftSeconds: Double
-    public var seconds: Double
-  }
+  /// What `run` returns: snapshots at the stored resolution, their times and the work done.
+  public typealias Run = SpectralTrajectory
 
   /// Advances `initial` (N values at x_j = j/N) by `steps` steps of size h, recording u every
   /// `recordEvery` steps at `storedPoints` points (even, ≤ N; default N).

@@ -106,20 +106,8 @@ public struct VorticityCrankNicolson: Sendable {
     _ = try FFTPlan<Double>(.realToComplex, shape: [n, n])
   }
 
-  /// What `run` returns.
-  public struct Run: Sendable {
-    /// w at every `recordEvery`-th step, each `storedPoints`² values (row-major, spectrally truncated).
-    public var snapshots: [[Double]]
-    /// Times of the snapshots.
-    public var times: [Double]
-    /// The initial vorticity at `storedPoints`² (spectrally truncated).
-    public var initial: [Double]
-    /// Steps taken.
-    public var steps: Int
-    /// Seconds inside FFTW calls, and in total.
-    public var fftSeconds: Double
-    public var seconds: Double
-  }
+  /// What `run` returns: snapshots at the stored resolution, their times and the work done.
+  public typealias Run = SpectralTrajectory
 
   /// Advances `initial` (N² values) by `steps` steps, recording w every `recordEvery` steps at
   /// `storedPoints`² points (even, ≤ N; default N).
