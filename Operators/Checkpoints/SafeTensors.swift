@@ -73,6 +73,7 @@ public enum SafeTensors {
     /// The `__metadata__` map (empty when absent).
     public var metadata: [String: String]
     let data: Data
+    /// Offset of the data buffer from the first byte of `data` (not an index: `data` may be a slice).
     let dataStart: Int
 
     /// The entry named `name`, if any.
@@ -203,7 +204,8 @@ public enum SafeTensors {
     }
     let bufferSize = data.count - 8 - Int(n)
     guard end == bufferSize else { throw fail("entries cover \(end) bytes but the data buffer holds \(bufferSize)") }
-    return File(entries: entries, metadata: metadata, data: data, dataStart: data.startIndex + 8 + Int(n))
+    // Relative to the first byte of `data`: `withUnsafeBytes` starts there also for a slice.
+    return File(entries: entries, metadata: metadata, data: data, dataStart: 8 + Int(n))
   }
 
   /// A header value: a tensor entry, the metadata map, or something else.

@@ -98,4 +98,21 @@ struct SafeTensorsTests {
     #expect(throws: OperatorsError.self) { let _: NDArray<Float> = try f.array(named: "i") }
     #expect(throws: OperatorsError.self) { let _: NDArray<Float> = try f.array(named: "nope") }
   }
+
+  @Test(
+    "a file inside a larger buffer (a Data slice) decodes to the same tensors (regression: offsets were taken from the parent buffer)"
+  )
+  func sliceOfLargerBuffer() throws {
+    let x = try NDArray<Float>(shape: [2, 3], data: (0..<6).map { Float($0) + 0.5 })
+    let y = try NDArray<Float>(shape: [1], data: [-7])
+    let bytes = try SafeTensors.encode([("x", x), ("y", y)])
+    var buffer = Data([0xAA, 0xBB, 0xCC])
+    buffer.append(bytes)
+    buffer.append(contentsOf: [0xDD, 0xEE, 0xFF, 0x11])
+    let slice = buffer[3..<(3 + bytes.count)]
+    #expect(slice.startIndex == 3)
+    let f = try SafeTensors.decode(slice)
+    #expect(try f.array(named: "x") as NDArray<Float> == x)
+    #expect(try f.array(named: "y") as NDArray<Float> == y)
+  }
 }

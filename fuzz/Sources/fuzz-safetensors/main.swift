@@ -33,8 +33,23 @@ _ = LLVMFuzzerRunDriver(&argc, &argv) { data, size in
   // A Data slice (non-zero startIndex), as a reader of a larger buffer would pass.
   var padded = Data([0, 0, 0])
   padded.append(bytes)
+  // It must decode to the same tensors, bit for bit.
+  let direct = try? SafeTensors.decode(bytes)
   if let file = try? SafeTensors.decode(padded.dropFirst(3)) {
-    for e in file.entries { _ = try? file.array(named: e.name) as NDArray<Float> }
+    precondition(direct != nil, "a slice decodes but the same bytes do not")
+    for e in file.entries {
+      let a = try? file.array(named: e.name) as NDArray<Float>
+      let b = try? direct!.array(named: e.name) as NDArray<Float>
+      precondition((a == nil) == (b == nil))
+      if let a, let b {
+        let same = a.withUnsafeBufferPointer { p in
+          b.withUnsafeBufferPointer { q in zip(p, q).allSatisfy { $0.bitPattern == $1.bitPattern } }
+        }
+        precondition(same && a.shape == b.shape, "tensor \(e.name) differs when read from a Data slice")
+      }
+    }
+  } else {
+    precondition(direct == nil, "the same bytes decode but a slice of them does not")
   }
   _ = try? OperatorCheckpoint.decode(bytes)
   return 0
