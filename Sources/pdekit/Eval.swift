@@ -32,7 +32,7 @@ struct Eval: ParsableCommand {
   var json = false
 
   func run() throws {
-    _ = prepareNumerics(threads: threads)
+    _ = prepareNumerics(threads: threads, planning: .estimate)
     let ckpt = try OperatorCheckpoint.read(from: URL(fileURLWithPath: checkpoint))
     let url = URL(fileURLWithPath: data)
     let range = try parseRange(samples, count: try sampleCount(url))

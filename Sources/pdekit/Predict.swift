@@ -44,7 +44,7 @@ struct Predict: ParsableCommand {
   var overwrite = false
 
   func run() throws {
-    _ = prepareNumerics(threads: threads)
+    _ = prepareNumerics(threads: threads, planning: .estimate)
     let ckpt = try OperatorCheckpoint.read(from: URL(fileURLWithPath: checkpoint))
     let url = URL(fileURLWithPath: input)
     let range = try parseRange(samples, count: try sampleCount(url))
