@@ -47,6 +47,24 @@ public struct AdamState<T: RealScalar>: Sendable, Equatable {
     self.step = step
     self.moments = moments
   }
+
+  /// One Adam step on every parameter of `model` that has a gradient (shared by ``Adam`` and
+  /// ``AdamW``; `l2` is coupled, `decoupled` AdamW's weight decay).
+  mutating func apply<M: Module>(
+    to model: inout M, gradients: Gradients<T>, learningRate: Double, beta1: Double, beta2: Double, eps: Double,
+    l2: Double, decoupled: Double
+  ) where M.Scalar == T {
+    step += 1
+    let t = step
+    model.updateParameters { name, value in
+      guard let g = gradients[name] else { return }
+      var m = moments.removeValue(forKey: name) ?? AdamMoments(m: .zeros(value.shape), v: .zeros(value.shape))
+      adamStep(
+        &value, gradient: g, moments: &m, step: t, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps,
+        l2: l2, decoupled: decoupled)
+      moments[name] = m
+    }
+  }
 }
 
 /// The shared Adam step. `l2` is Adam's coupled weight decay, `decoupled` AdamW's.
@@ -121,18 +139,10 @@ public struct Adam<T: RealScalar>: Optimizer {
   public var eps: Double
   /// Coupled L2 weight decay λ (added to the gradient).
   public var weightDecay: Double
-  /// Steps taken.
-  public private(set) var step = 0
-  var moments: [String: AdamMoments<T>] = [:]
-
   /// Step count and moments, for checkpoints; assigning it resumes from a saved state.
-  public var state: AdamState<T> {
-    get { AdamState(step: step, moments: moments) }
-    set {
-      step = newValue.step
-      moments = newValue.moments
-    }
-  }
+  public var state = AdamState<T>()
+  /// Steps taken.
+  public var step: Int { state.step }
 
   /// An optimizer with PyTorch's defaults.
   public init(
@@ -147,17 +157,10 @@ public struct Adam<T: RealScalar>: Optimizer {
   }
 
   public mutating func update<M: Module>(_ model: inout M, along gradients: Gradients<T>) where M.Scalar == T {
-    step += 1
-    let (t, lr, b1, b2, e, wd) = (step, learningRate, beta1, beta2, eps, weightDecay)
-    model.updateParameters { name, value in
-      guard let g = gradients[name] else { return }
-      var state = moments[name] ?? AdamMoments(m: .zeros(value.shape), v: .zeros(value.shape))
-      moments[name] = nil
-      adamStep(
-        &value, gradient: g, moments: &state, step: t, learningRate: lr, beta1: b1, beta2: b2, eps: e, l2: wd,
-        decoupled: 0)
-      moments[name] = state
-    }
+    state.apply(
+      to: &model, gradients: gradients, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps,
+      l2: weightDecay,
+      decoupled: 0)
   }
 }
 
@@ -186,18 +189,10 @@ public struct AdamW<T: RealScalar>: Optimizer {
   public var eps: Double
   /// Decoupled weight decay λ.
   public var weightDecay: Double
-  /// Steps taken.
-  public private(set) var step = 0
-  var moments: [String: AdamMoments<T>] = [:]
-
   /// Step count and moments, for checkpoints; assigning it resumes from a saved state.
-  public var state: AdamState<T> {
-    get { AdamState(step: step, moments: moments) }
-    set {
-      step = newValue.step
-      moments = newValue.moments
-    }
-  }
+  public var state = AdamState<T>()
+  /// Steps taken.
+  public var step: Int { state.step }
 
   /// An optimizer with PyTorch's defaults.
   public init(
@@ -212,16 +207,8 @@ public struct AdamW<T: RealScalar>: Optimizer {
   }
 
   public mutating func update<M: Module>(_ model: inout M, along gradients: Gradients<T>) where M.Scalar == T {
-    step += 1
-    let (t, lr, b1, b2, e, wd) = (step, learningRate, beta1, beta2, eps, weightDecay)
-    model.updateParameters { name, value in
-      guard let g = gradients[name] else { return }
-      var state = moments[name] ?? AdamMoments(m: .zeros(value.shape), v: .zeros(value.shape))
-      moments[name] = nil
-      adamStep(
-        &value, gradient: g, moments: &state, step: t, learningRate: lr, beta1: b1, beta2: b2, eps: e, l2: 0,
-        decoupled: wd)
-      moments[name] = state
-    }
+    state.apply(
+      to: &model, gradients: gradients, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps, l2: 0,
+      decoupled: weightDecay)
   }
 }
