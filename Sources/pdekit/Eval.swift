@@ -13,32 +13,19 @@ struct Eval: ParsableCommand {
       Example: pdekit eval --checkpoint fno.safetensors --data darcy-test.nc
       """)
 
-  @Option(help: "Checkpoint written by pdekit train.")
-  var checkpoint: String
+  @OptionGroup var options: InferenceOptions
 
   @Option(help: "PDEKit NetCDF dataset with the inputs and targets the model was trained on.")
   var data: String
-
-  @Option(help: "Evaluate only the samples first..<last of the file, written first:last (default: all).")
-  var samples: String?
-
-  @Option(help: "Samples per forward pass.")
-  var batchSize = 20
-
-  @Option(help: "Threads for BLAS and FFTW (default: all cores).")
-  var threads: Int?
 
   @Flag(help: "Print the result as JSON.")
   var json = false
 
   func run() throws {
-    _ = prepareNumerics(threads: threads, planning: .estimate)
-    let ckpt = try OperatorCheckpoint.read(from: URL(fileURLWithPath: checkpoint))
-    let url = URL(fileURLWithPath: data)
-    let range = try parseRange(samples, count: try sampleCount(url))
+    let (ckpt, url, range) = try options.prepare(file: data)
     let set = try FieldDataset(
       url: url, samples: range, inputs: ckpt.trainingState?.data.inputs, targets: ckpt.trainingState?.data.targets)
-    let report = try ckpt.withModel(Evaluate(checkpoint: ckpt, data: set, batchSize: batchSize))
+    let report = try ckpt.withModel(Evaluate(checkpoint: ckpt, data: set, batchSize: options.batchSize))
     let msPerSample = report.warmMillisecondsPerSample
     let coldMsPerSample = 1000 * report.inferenceSeconds / Double(set.count)
     if json {

@@ -19,8 +19,7 @@ struct Predict: ParsableCommand {
       Example: pdekit predict --checkpoint fno.safetensors --input darcy-test.nc --out pred.nc
       """)
 
-  @Option(help: "Checkpoint written by pdekit train.")
-  var checkpoint: String
+  @OptionGroup var options: InferenceOptions
 
   @Option(help: "PDEKit NetCDF dataset whose inputs are predicted.")
   var input: String
@@ -31,23 +30,11 @@ struct Predict: ParsableCommand {
   @Option(help: "Points per axis of the output grid (default: the input's grid).")
   var resolution: Int?
 
-  @Option(help: "Predict only the samples first..<last of the input, written first:last (default: all).")
-  var samples: String?
-
-  @Option(help: "Samples per forward pass.")
-  var batchSize = 20
-
-  @Option(help: "Threads for BLAS and FFTW (default: all cores).")
-  var threads: Int?
-
   @Flag(help: "Replace an existing output file.")
   var overwrite = false
 
   func run() throws {
-    _ = prepareNumerics(threads: threads, planning: .estimate)
-    let ckpt = try OperatorCheckpoint.read(from: URL(fileURLWithPath: checkpoint))
-    let url = URL(fileURLWithPath: input)
-    let range = try parseRange(samples, count: try sampleCount(url))
+    let (ckpt, url, range) = try options.prepare(file: input)
     // Targets are written beside the predictions when the input file has them.
     let reader = try DatasetReader(url: url)
     let targetNames = ckpt.trainingState?.data.targets
@@ -57,7 +44,8 @@ struct Predict: ParsableCommand {
       url: url, samples: range, inputs: ckpt.trainingState?.data.inputs, targets: hasTargets ? targetNames : [])
     let n = try ckpt.withModel(
       WritePredictions(
-        checkpoint: ckpt, input: data, out: URL(fileURLWithPath: out), resolution: resolution, batchSize: batchSize,
+        checkpoint: ckpt, input: data, out: URL(fileURLWithPath: out), resolution: resolution,
+        batchSize: options.batchSize,
         overwrite: overwrite, history: "pdekit predict " + CommandLine.arguments.dropFirst().joined(separator: " ")))
     print("wrote \(n) predictions to \(out)")
   }
