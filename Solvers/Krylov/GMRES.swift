@@ -137,25 +137,14 @@ final class ArnoldiEngine {
             let hnext = nrm2(vnext, n)
             hess[k * ld + k + 1] = hnext
             // Apply previous rotations to the new column, then make a new one.
-            for i in 0..<k {
-              let t = c[i] * hess[k * ld + i] + s[i] * hess[k * ld + i + 1]
-              hess[k * ld + i + 1] = -s[i] * hess[k * ld + i] + c[i] * hess[k * ld + i + 1]
-              hess[k * ld + i] = t
-            }
-            let (hk, hk1) = (hess[k * ld + k], hess[k * ld + k + 1])
-            let rho = (hk * hk + hk1 * hk1).squareRoot()
+            let rho = applyPreviousRotations(hess, column: k, ld: ld, cos: c, sin: s)
             if rho <= 1e-14 * applied {
               // A M⁻¹ v_k lies (to round-off) in A M⁻¹ of the previous basis: A M⁻¹ is
               // singular on the Krylov space. Drop the column; the cycle ends here.
               happy = true
               break
             }
-            c[k] = hk / rho
-            s[k] = hk1 / rho
-            hess[k * ld + k] = rho
-            hess[k * ld + k + 1] = 0
-            g[k + 1] = -s[k] * g[k]
-            g[k] = c[k] * g[k]
+            completeRotation(hess, column: k, ld: ld, rho: rho, cos: c, sin: s, rhs: g)
             k += 1
             iterations += 1
             beta = abs(g[k])

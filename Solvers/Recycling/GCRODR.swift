@@ -300,24 +300,13 @@ public final class GCRODR {
             let hnext = nrm2(vnext, n)
             hess[kk * ld + kk + 1] = hnext
             for i in 0...(kk + 1) { hOrig[kk * ld + i] = hess[kk * ld + i] }
-            for i in 0..<kk {
-              let t = cs[i] * hess[kk * ld + i] + sn[i] * hess[kk * ld + i + 1]
-              hess[kk * ld + i + 1] = -sn[i] * hess[kk * ld + i] + cs[i] * hess[kk * ld + i + 1]
-              hess[kk * ld + i] = t
-            }
-            let (hk, hk1) = (hess[kk * ld + kk], hess[kk * ld + kk + 1])
-            let rho = (hk * hk + hk1 * hk1).squareRoot()
+            let rho = applyPreviousRotations(hess, column: kk, ld: ld, cos: cs, sin: sn)
             if rho <= 1e-14 * applied {
               // (I − CCᵀ) A M⁻¹ v_kk lies in the previous basis: drop the column, end the cycle.
               happy = true
               break
             }
-            cs[kk] = hk / rho
-            sn[kk] = hk1 / rho
-            hess[kk * ld + kk] = rho
-            hess[kk * ld + kk + 1] = 0
-            g[kk + 1] = -sn[kk] * g[kk]
-            g[kk] = cs[kk] * g[kk]
+            completeRotation(hess, column: kk, ld: ld, rho: rho, cos: cs, sin: sn, rhs: g)
             kk += 1
             iterations += 1
             beta = abs(g[kk])
