@@ -209,9 +209,6 @@ public enum DatasetGenerator {
     let progressLock = Locked(())
     let pendingBatches = pending
     let threads = max(1, min(options.threads, max(1, pendingBatches.count)))
-    let blasThreads = BLAS.openBLASInfo.threads
-    BLAS.setThreads(1)
-    defer { BLAS.setThreads(blasThreads) }
     let start = monotonicSeconds()
 
     @Sendable func report(_ phase: String) {
@@ -223,41 +220,45 @@ public enum DatasetGenerator {
       progressLock.withLock { _ in callback(p) }
     }
 
-    DispatchQueue.concurrentPerform(iterations: threads) { _ in
-      while true {
-        let claim: Int? = shared.withLock { s in
-          guard s.failure == nil, s.next < pendingBatches.count else { return nil }
-          defer { s.next += 1 }
-          return pendingBatches[s.next]
-        }
-        guard let b = claim else { return }
-        do {
-          try computeBatch(
-            b, batch: batch, config: config, recipe: recipe, schema: schema, part: partURL(b), skipFile: skipURL(b),
-            skipFailed: options.skipFailedSamples, workers: threads
-          ) { iterations, seconds, fftSeconds in
-            shared.withLock { s in
-              s.done += 1
-              s.computed += 1
-              s.iterations += iterations
-              s.solveSeconds += seconds
-              s.fftSeconds += fftSeconds
-            }
-            report("solving")
+    // Single-threaded BLAS while samples run in parallel: no oversubscription, and the same
+    // rounding whatever the thread count, so the data are bit-identical across --threads.
+    BLAS.withSingleThread {
+      DispatchQueue.concurrentPerform(iterations: threads) { _ in
+        while true {
+          let claim: Int? = shared.withLock { s in
+            guard s.failure == nil, s.next < pendingBatches.count else { return nil }
+            defer { s.next += 1 }
+            return pendingBatches[s.next]
           }
-          if let limit = options.abortAfterSamples {
-            let crossed = shared.withLock { s -> Bool in
-              if s.done >= limit && s.failure == nil {
-                s.failure = GenerationError.simulatedCrash(afterSamples: s.done)
-                return true
+          guard let b = claim else { return }
+          do {
+            try computeBatch(
+              b, batch: batch, config: config, recipe: recipe, schema: schema, part: partURL(b), skipFile: skipURL(b),
+              skipFailed: options.skipFailedSamples, workers: threads
+            ) { iterations, seconds, fftSeconds in
+              shared.withLock { s in
+                s.done += 1
+                s.computed += 1
+                s.iterations += iterations
+                s.solveSeconds += seconds
+                s.fftSeconds += fftSeconds
               }
-              return false
+              report("solving")
             }
-            if crossed { return }
+            if let limit = options.abortAfterSamples {
+              let crossed = shared.withLock { s -> Bool in
+                if s.done >= limit && s.failure == nil {
+                  s.failure = GenerationError.simulatedCrash(afterSamples: s.done)
+                  return true
+                }
+                return false
+              }
+              if crossed { return }
+            }
+          } catch {
+            shared.withLock { s in if s.failure == nil { s.failure = error } }
+            return
           }
-        } catch {
-          shared.withLock { s in if s.failure == nil { s.failure = error } }
-          return
         }
       }
     }

@@ -127,7 +127,38 @@ public enum BLAS {
   }
 
   /// Sets the number of OpenBLAS threads (keep BLAS threads × Swift threads ≤ cores).
+  ///
+  /// The setting is process-wide. Code that needs single-threaded BLAS for a while (for example
+  /// to get bit-identical results whatever else runs) should use ``withSingleThread(_:)``, which
+  /// is safe when several such scopes overlap on different threads.
   public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+
+  /// Count of open ``withSingleThread(_:)`` scopes and the thread count to restore when the last closes.
+  private static let singleThreadScopes = Locked((open: 0, saved: 1))
+
+  /// Runs `body` with OpenBLAS limited to one thread, restoring the previous count afterwards.
+  ///
+  /// OpenBLAS's thread count is process-wide and its multithreaded reductions round differently
+  /// from the single-threaded ones, so work that must be reproducible bit for bit (dataset
+  /// generation with Swift-level parallelism) runs inside this scope. Overlapping scopes on
+  /// different threads are reference-counted: the count is restored only when the last one ends,
+  /// so one scope finishing never switches BLAS back to several threads under another.
+  public static func withSingleThread<R>(_ body: () throws -> R) rethrows -> R {
+    singleThreadScopes.withLock { s in
+      if s.open == 0 {
+        s.saved = Int(openblas_get_num_threads())
+        openblas_set_num_threads(1)
+      }
+      s.open += 1
+    }
+    defer {
+      singleThreadScopes.withLock { s in
+        s.open -= 1
+        if s.open == 0 { openblas_set_num_threads(Int32(max(1, s.saved))) }
+      }
+    }
+    return try body()
+  }
 
   /// Sets the OpenMP team size for parallel regions started *from the calling thread* (CHOLMOD
   /// and UMFPACK use OpenMP in Debian's build). Worker threads that each run a solver call this

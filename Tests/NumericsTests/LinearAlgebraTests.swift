@@ -147,4 +147,35 @@ struct LinearAlgebraTests {
     singular[1, 1] = 0
     #expect(throws: NumericsError.self) { try singular.triangularSolve(randomArray([3], seed: 1), lower: true) }
   }
+
+  @Test("overlapping single-thread BLAS scopes: the first to end does not switch BLAS back under the other")
+  func overlappingSingleThreadScopes() {
+    let entered = DispatchSemaphore(value: 0)
+    let firstEnded = DispatchSemaphore(value: 0)
+    let secondMayEnd = DispatchSemaphore(value: 0)
+    let threadsInsideSecond = Locked([Int]())
+    let first = DispatchGroup()
+    let second = DispatchGroup()
+    DispatchQueue.global().async(group: first) {
+      BLAS.withSingleThread {
+        entered.signal()
+        secondMayEnd.wait()
+      }
+    }
+    entered.wait()
+    DispatchQueue.global().async(group: second) {
+      BLAS.withSingleThread {
+        threadsInsideSecond.withLock { $0.append(BLAS.openBLASInfo.threads) }
+        secondMayEnd.signal()
+        firstEnded.wait()
+        // The first scope has ended; BLAS must still be single-threaded here.
+        threadsInsideSecond.withLock { $0.append(BLAS.openBLASInfo.threads) }
+      }
+    }
+    // The first scope ends once the second has entered; then the second looks again.
+    first.wait()
+    firstEnded.signal()
+    second.wait()
+    #expect(threadsInsideSecond.withLock { $0 } == [1, 1])
+  }
 }
