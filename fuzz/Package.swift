@@ -15,6 +15,9 @@ let package = Package(
       dependencies: [.product(name: "Numerics", package: "PDEKit"), .product(name: "Operators", package: "PDEKit")],
       path: "Sources/fuzz-safetensors"),
     .executableTarget(
+      name: "fuzz-netcdf", dependencies: [.product(name: "Datasets", package: "PDEKit")],
+      path: "Sources/fuzz-netcdf"),
+    .executableTarget(
       name: "fuzz-config",
       dependencies: [.product(name: "Solvers", package: "PDEKit")],
       path: "Sources/fuzz-config"),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target for a given time: ./run.sh TARGET SECONDS [extra libFuzzer flags…]
-#   TARGET  fuzz-matrixmarket | fuzz-safetensors | fuzz-config
+#   TARGET  fuzz-matrixmarket | fuzz-safetensors | fuzz-config | fuzz-netcdf
 # Builds the target if needed (release, -sanitize=fuzzer,address, linked with lld), copies the
 # committed seed corpus into a working corpus (.work/TARGET/corpus, not committed) and fuzzes it
 # (with dict/TARGET.dict as a libFuzzer dictionary).
@@ -19,7 +19,8 @@ case $target in
   fuzz-matrixmarket) max_len=4096 ;;
   fuzz-safetensors) max_len=16384 ;;
   fuzz-config) max_len=2048 ;;
-  *) echo "unknown target '$target' (fuzz-matrixmarket, fuzz-safetensors, fuzz-config)" >&2; exit 2 ;;
+  fuzz-netcdf) max_len=65536 ;;
+  *) echo "unknown target '$target' (fuzz-matrixmarket, fuzz-safetensors, fuzz-config, fuzz-netcdf)" >&2; exit 2 ;;
 esac
 [ -d "corpus/$target" ] || { echo "no seed corpus corpus/$target" >&2; exit 2; }
 

@@ -27,6 +27,11 @@ public struct DatasetVariableInfo: Sendable, Equatable {
 ///
 /// The constructor checks the schema and throws a `DatasetError` naming the missing variable,
 /// attribute or role. Reads are serialized process-wide (netCDF is not thread-safe).
+///
+/// Files may come from strangers: the reader checks that every variable it reads has the shape it
+/// expects (diagnostics and coordinates one-dimensional over their own dimension) and refuses a
+/// read whose declared size exceeds `maximumReadBytes` before allocating anything, so a header
+/// claiming a dimension of 10¹² is an error, not an out-of-memory crash.
 public final class DatasetReader {
   /// Path of the file.
   public let path: String
@@ -38,11 +43,23 @@ public final class DatasetReader {
   public let variables: [DatasetVariableInfo]
   /// Grid/time axes with their coordinates.
   public let axes: [DatasetAxis]
+  /// The largest allocation one read may make, in bytes (see ``defaultMaximumReadBytes``).
+  public let maximumReadBytes: Int
+
+  /// Half the physical memory: the default bound on one read.
+  public static var defaultMaximumReadBytes: Int { Int(ProcessInfo.processInfo.physicalMemory / 2) }
   /// Global attributes as text (numeric attributes are rendered as decimal text).
   public let attributes: [String: String]
 
   /// Opens and validates `url`.
-  public init(url: URL) throws {
+  ///
+  /// - Parameters:
+  ///   - url: the NetCDF file.
+  ///   - maximumReadBytes: reads (and coordinate axes) larger than this are refused with an error
+  ///     naming the size; raise it for a genuine file with very large samples.
+  public init(url: URL, maximumReadBytes: Int = DatasetReader.defaultMaximumReadBytes) throws {
+    let limit = max(1, maximumReadBytes)
+    self.maximumReadBytes = limit
     let path = url.path
     guard FileManager.default.fileExists(atPath: path) else {
       throw DatasetError.invalidArgument("\(path): no such file")
@@ -52,7 +69,9 @@ public final class DatasetReader {
     try NetCDF.serialized { try NetCDF.check(nc_open(path, NC_NOWRITE, &ncid), "opening \(path)") }
     self.ncid = ncid
     do {
-      (sampleCount, variables, axes, attributes) = try NetCDF.serialized { try Self.inspect(ncid, path) }
+      (sampleCount, variables, axes, attributes) = try NetCDF.serialized {
+        try Self.inspect(ncid, path, maximumReadBytes: limit)
+      }
     } catch {
       NetCDF.serialized { _ = nc_close(ncid) }
       open = false
@@ -69,7 +88,32 @@ public final class DatasetReader {
     try NetCDF.serialized { try NetCDF.check(nc_close(ncid), "closing \(path)") }
   }
 
-  private static func inspect(_ ncid: Int32, _ path: String) throws -> (
+  /// The byte size of `count` elements of `elementBytes` each with shape `shape`, or nil on overflow.
+  static func byteSize(_ shape: [Int], count: Int = 1, elementBytes: Int) -> Int? {
+    var total = elementBytes
+    for n in shape + [count] {
+      let (p, overflow) = total.multipliedReportingOverflow(by: n)
+      if overflow { return nil }
+      total = p
+    }
+    return total
+  }
+
+  /// Throws unless variable `varid` is one-dimensional over dimension `dim`.
+  static func requireOneDimensional(
+    _ ncid: Int32, _ varid: Int32, over dim: Int32, _ what: String, _ path: String
+  ) throws {
+    var ndims: Int32 = 0
+    try NetCDF.check(nc_inq_varndims(ncid, varid, &ndims), "reading \(what) of \(path)")
+    var dims = [Int32](repeating: -1, count: max(1, Int(ndims)))
+    try NetCDF.check(nc_inq_vardimid(ncid, varid, &dims), "reading \(what) of \(path)")
+    guard ndims == 1, dims[0] == dim else {
+      throw DatasetError.schema(
+        file: path, message: "\(what) must be one-dimensional over its own dimension; it has \(ndims) dimensions")
+    }
+  }
+
+  private static func inspect(_ ncid: Int32, _ path: String, maximumReadBytes: Int) throws -> (
     Int, [DatasetVariableInfo], [DatasetAxis], [String: String]
   ) {
     var attrs: [String: String] = [:]
@@ -121,6 +165,13 @@ public final class DatasetReader {
         throw DatasetError.missingAttribute(file: path, variable: name, attribute: "long_name")
       }
       let units = try NetCDF.getText(ncid, varid, "units")
+      guard let sampleBytes = byteSize(extents, elementBytes: 4), sampleBytes <= maximumReadBytes else {
+        throw DatasetError.schema(
+          file: path,
+          message:
+            "variable '\(name)' declares samples of shape \(extents), larger than the read limit of "
+            + "\(maximumReadBytes) bytes; the file is damaged, or open it with a larger maximumReadBytes")
+      }
       infos.append(
         DatasetVariableInfo(
           name: name, role: role, axes: dimNames, sampleShape: extents, longName: longName, units: units))
@@ -133,6 +184,7 @@ public final class DatasetReader {
     for name in DiagnosticVariables.names.sorted() {
       var id: Int32 = 0
       if nc_inq_varid(ncid, name, &id) != NC_NOERR { throw DatasetError.missingVariable(file: path, name: name) }
+      try requireOneDimensional(ncid, id, over: sampleDim, "diagnostic variable '\(name)'", path)
     }
     var axes: [DatasetAxis] = []
     for a in axisNames {
@@ -144,6 +196,11 @@ public final class DatasetReader {
       var len = 0
       try NetCDF.check(nc_inq_dimid(ncid, a, &dim), "reading axis '\(a)' of \(path)")
       try NetCDF.check(nc_inq_dimlen(ncid, dim, &len), "reading axis '\(a)' of \(path)")
+      try requireOneDimensional(ncid, id, over: dim, "coordinate variable '\(a)'", path)
+      guard let bytes = byteSize([len], elementBytes: 8), bytes <= maximumReadBytes else {
+        throw DatasetError.schema(
+          file: path, message: "axis '\(a)' declares \(len) points, larger than the read limit; the file is damaged")
+      }
       var values = [Double](repeating: 0, count: len)
       try NetCDF.check(nc_get_var_double(ncid, id, &values), "reading coordinate '\(a)' of \(path)")
       guard let units = try NetCDF.getText(ncid, id, "units") else {
@@ -180,6 +237,13 @@ public final class DatasetReader {
     let info = try variable(named: name)
     try checkRange(samples)
     guard open else { throw DatasetError.invalidArgument("\(path): the reader is closed") }
+    guard let bytes = Self.byteSize(info.sampleShape, count: samples.count, elementBytes: 4),
+      bytes <= maximumReadBytes
+    else {
+      throw DatasetError.invalidArgument(
+        "\(path): reading \(samples.count) samples of '\(name)' needs more than the read limit of "
+          + "\(maximumReadBytes) bytes; read fewer samples at a time")
+    }
     var out = NDArray<Float>(shape: [samples.count] + info.sampleShape, repeating: 0)
     if samples.isEmpty { return out }
     try NetCDF.serialized {

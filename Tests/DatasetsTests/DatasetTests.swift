@@ -143,6 +143,95 @@ struct DatasetTests {
     #expect(throws: DatasetError.self) { try DatasetReader(url: dir.appendingPathComponent("absent.nc")) }
   }
 
+  /// A valid two-sample file edited with the C API by `edit` (in define mode), for hostile-file tests.
+  func editedFile(in dir: URL, _ edit: (Int32) -> Void) throws -> URL {
+    let url = dir.appendingPathComponent("hostile-\(UUID().uuidString).nc")
+    let w = try DatasetWriter.create(at: url, schema: sampleSchema())
+    for s in 0..<2 {
+      try w.append(
+        ["coefficient": .zeros([4, 5]), "solution": .zeros([4, 5])],
+        diagnostics: SampleDiagnostics(seed: UInt64(s), iterations: 1, relativeResidual: 0, solveSeconds: 0))
+    }
+    try w.close()
+    NetCDF.serialized {
+      var ncid: Int32 = 0
+      #expect(nc_open(url.path, NC_WRITE, &ncid) == NC_NOERR)
+      #expect(nc_redef(ncid) == NC_NOERR)
+      edit(ncid)
+      #expect(nc_close(ncid) == NC_NOERR)
+    }
+    return url
+  }
+
+  func addText(_ ncid: Int32, _ varid: Int32, _ name: String, _ value: String) {
+    #expect(nc_put_att_text(ncid, varid, name, value.utf8.count, value) == NC_NOERR)
+  }
+
+  @Test("hostile shapes are refused before anything is allocated or overrun")
+  func hostileShapes() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    // A data variable over a dimension of 10^12 points: refused at open, nothing allocated.
+    let huge = try editedFile(in: dir) { ncid in
+      var sample: Int32 = 0
+      var big: Int32 = 0
+      var v: Int32 = 0
+      #expect(nc_inq_dimid(ncid, "sample", &sample) == NC_NOERR)
+      #expect(nc_def_dim(ncid, "big", 1_000_000_000_000, &big) == NC_NOERR)
+      #expect(nc_def_var(ncid, "huge", nc_type(NC_FLOAT), 2, [sample, big], &v) == NC_NOERR)
+      addText(ncid, v, "pdekit_role", "input")
+      addText(ncid, v, "long_name", "huge")
+    }
+    #expect {
+      try DatasetReader(url: huge)
+    } throws: { error in
+      "\(error)".contains("'huge'") && "\(error)".contains("read limit")
+    }
+    // A read larger than the reader's limit is refused with the size, before allocating.
+    let fine = try editedFile(in: dir) { _ in }
+    let small = try DatasetReader(url: fine, maximumReadBytes: 4 * 20)
+    #expect(try small.read("solution", samples: 0..<1).shape == [1, 4, 5])
+    #expect(throws: DatasetError.self) { try small.read("solution", samples: 0..<2) }
+    // A coordinate variable that is two-dimensional (reading it as 1-D would overrun the buffer).
+    let coordinate2D = try editedFile(in: dir) { ncid in
+      var sample: Int32 = 0
+      var x: Int32 = 0
+      var w: Int32 = 0
+      var coord: Int32 = 0
+      var v: Int32 = 0
+      #expect(nc_inq_dimid(ncid, "sample", &sample) == NC_NOERR)
+      #expect(nc_inq_dimid(ncid, "x", &x) == NC_NOERR)
+      #expect(nc_def_dim(ncid, "w", 3, &w) == NC_NOERR)
+      #expect(nc_def_var(ncid, "w", nc_type(NC_DOUBLE), 2, [w, x], &coord) == NC_NOERR)
+      addText(ncid, coord, "units", "m")
+      #expect(nc_def_var(ncid, "extra", nc_type(NC_FLOAT), 2, [sample, w], &v) == NC_NOERR)
+      addText(ncid, v, "pdekit_role", "input")
+      addText(ncid, v, "long_name", "extra")
+    }
+    #expect {
+      try DatasetReader(url: coordinate2D)
+    } throws: { error in
+      "\(error)".contains("coordinate variable 'w' must be one-dimensional")
+    }
+    // A per-sample diagnostic with an extra dimension (nc_get_vara would read past start/count).
+    let diagnostic2D = try editedFile(in: dir) { ncid in
+      var sample: Int32 = 0
+      var x: Int32 = 0
+      var old: Int32 = 0
+      var v: Int32 = 0
+      #expect(nc_inq_dimid(ncid, "sample", &sample) == NC_NOERR)
+      #expect(nc_inq_dimid(ncid, "x", &x) == NC_NOERR)
+      #expect(nc_inq_varid(ncid, DiagnosticVariables.iterations, &old) == NC_NOERR)
+      #expect(nc_rename_var(ncid, old, "old_iterations") == NC_NOERR)
+      #expect(nc_def_var(ncid, DiagnosticVariables.iterations, nc_type(NC_INT), 2, [sample, x], &v) == NC_NOERR)
+    }
+    #expect {
+      try DatasetReader(url: diagnostic2D)
+    } throws: { error in
+      "\(error)".contains("diagnostic variable '\(DiagnosticVariables.iterations)' must be one-dimensional")
+    }
+  }
+
   @Test("bad schemas and bad samples are rejected before touching the disk")
   func validation() throws {
     var s = sampleSchema()
