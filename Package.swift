@@ -59,7 +59,9 @@ let package = Package(
       swiftSettings: nativeCPU),
 
     .testTarget(name: "NumericsTests", dependencies: ["Numerics"], path: "Tests/NumericsTests"),
-    .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Numerics"], path: "Tests/DatasetsTests"),
+    .testTarget(
+      name: "DatasetsTests", dependencies: ["Datasets", "Numerics"], path: "Tests/DatasetsTests",
+      exclude: ["Fixtures"]),
     .testTarget(name: "SolversTests", dependencies: ["Solvers", "Numerics", "Datasets"], path: "Tests/SolversTests"),
     .testTarget(
       name: "OperatorsTests", dependencies: ["Operators", "Numerics", "Datasets"], path: "Tests/OperatorsTests",

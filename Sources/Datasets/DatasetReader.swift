@@ -65,6 +65,8 @@ public final class DatasetReader {
       throw DatasetError.invalidArgument("\(path): no such file")
     }
     self.path = path
+    // netCDF-C allocates from a classic header's counts before checking them against the file.
+    try NetCDFClassicHeader.check(path: path)
     var ncid: Int32 = 0
     try NetCDF.serialized { try NetCDF.check(nc_open(path, NC_NOWRITE, &ncid), "opening \(path)") }
     self.ncid = ncid

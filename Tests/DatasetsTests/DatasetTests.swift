@@ -232,6 +232,41 @@ struct DatasetTests {
     }
   }
 
+  @Test("classic-format (CDF-5) copies read like the netCDF-4 original; a header declaring 4 TB is refused")
+  func classicHeaders() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let original = try editedFile(in: dir) { _ in }
+    let cdf5 = dir.appendingPathComponent("copy-cdf5.nc")
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/nccopy")
+    p.arguments = ["-k", "cdf5", original.path, cdf5.path]
+    try p.run()
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0)
+    try NetCDFClassicHeader.check(path: cdf5.path)
+    let a = try DatasetReader(url: original)
+    let b = try DatasetReader(url: cdf5)
+    #expect(b.variables == a.variables && b.axes == a.axes && b.sampleCount == 2)
+    #expect(try b.read("coefficient", samples: 0..<2) == (try a.read("coefficient", samples: 0..<2)))
+    #expect(try b.diagnostics(samples: 0..<2) == (try a.diagnostics(samples: 0..<2)))
+    // Every truncation of the CDF-5 header is refused by the check, never handed to netCDF-C.
+    let bytes = try Data(contentsOf: cdf5)
+    let truncated = dir.appendingPathComponent("truncated.nc")
+    for cut in stride(from: 4, to: 200, by: 7) {
+      try bytes.prefix(cut).write(to: truncated)
+      #expect(throws: DatasetError.self) { try NetCDFClassicHeader.check(path: truncated.path) }
+    }
+    // Found by fuzz-netcdf: a global attribute declaring 2^42 values made netCDF-C ask malloc for 4 TB.
+    let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .appendingPathComponent("Fixtures/fuzz-cdf5-attribute-4tb.nc")
+    #expect {
+      try DatasetReader(url: fixture)
+    } throws: { error in
+      "\(error)".contains("classic netCDF header is damaged") && "\(error)".contains("more than the")
+    }
+  }
+
   @Test("bad schemas and bad samples are rejected before touching the disk")
   func validation() throws {
     var s = sampleSchema()
