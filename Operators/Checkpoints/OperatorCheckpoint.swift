@@ -73,6 +73,21 @@ public struct OperatorCheckpoint: Sendable {
     } catch {
       throw OperatorsError.malformedFile("checkpoint model_config does not describe a \(modelName) model: \(error)")
     }
+    do {
+      try M.validate(configuration)
+    } catch {
+      throw OperatorsError.malformedFile("checkpoint model_config is not a valid \(modelName) model: \(error)")
+    }
+    // The stored arrays bound what the file can describe: a configuration implying far more
+    // scalars than the file stores is refused before a model is built from it (within that bound,
+    // loading names the parameters that are missing or have the wrong shape).
+    let stored = CheckedCount.sum(parameters.map(\.value.count) + buffers.map(\.value.count)) ?? 0
+    guard let expected = M.storageCount(configuration), expected <= 2 * stored + (1 << 20) else {
+      throw OperatorsError.malformedFile(
+        "checkpoint model_config describes a \(modelName) model of "
+          + (M.storageCount(configuration).map { "\($0) scalars" } ?? "more scalars than can be counted")
+          + " but the file stores \(stored); the file is damaged or its model_config was edited")
+    }
     var model = M(configuration, seed: 0)
     try model.loadParameters(Dictionary(parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }))
     try model.loadBuffers(Dictionary(buffers.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }))

@@ -204,4 +204,14 @@ extension DeepONet: NeuralOperator {
   public var inputChannels: Int { configuration.inChannels }
   public var outputChannels: Int { configuration.outChannels }
   public var spatialDimensions: Int { configuration.dimensions }
+
+  public static func validate(_ configuration: DeepONetConfiguration) throws { try configuration.validate() }
+
+  public static func storageCount(_ c: DeepONetConfiguration) -> Int? {
+    guard let inputs = CheckedCount.product([c.inChannels, c.sensors]) else { return nil }
+    return CheckedCount.sum([
+      CheckedCount.denseLayers([inputs] + c.branchWidths), CheckedCount.denseLayers([c.dimensions] + c.trunkWidths),
+      c.outChannels,
+    ])
+  }
 }

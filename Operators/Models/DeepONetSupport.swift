@@ -195,6 +195,9 @@ func deepONetProblem(
   if !(1...3).contains(sensorGrid.count) || sensorGrid.contains(where: { $0 < 1 }) {
     return "the sensor grid must have 1–3 positive extents, got \(sensorGrid)"
   }
+  if (CheckedCount.product(sensorGrid) ?? .max) > 1 << 32 {
+    return "the sensor grid \(sensorGrid) has more than 2^32 points"
+  }
   if sensorStride.count != sensorGrid.count || sensorStride.contains(where: { $0 < 1 }) {
     return "the sensor stride \(sensorStride) must have one positive entry per grid axis (\(sensorGrid.count))"
   }

@@ -18,7 +18,18 @@ public protocol NeuralOperator: Module {
   var configuration: Configuration { get }
 
   /// A model with freshly initialized parameters; the same seed gives the same parameters.
+  /// `configuration` must pass ``validate(_:)`` (the initializer traps otherwise).
   init(_ configuration: Configuration, seed: UInt64)
+
+  /// Throws ``OperatorsError/invalidArgument(_:)`` naming the first value of `configuration` that is
+  /// out of range or inconsistent. A configuration read from a file (a checkpoint's `model_config`)
+  /// is checked with this before ``init(_:seed:)`` builds anything.
+  static func validate(_ configuration: Configuration) throws
+
+  /// The number of scalars, parameters and buffers together, that a model with a valid
+  /// `configuration` holds, computed without building it; nil if the count overflows. A checkpoint
+  /// whose stored arrays do not add up to this is refused before the model is allocated.
+  static func storageCount(_ configuration: Configuration) -> Int?
 
   /// Input channels expected in dimension 1 of the input.
   var inputChannels: Int { get }
@@ -86,9 +97,80 @@ extension OperatorCheckpoint {
   }
 }
 
+/// Overflow-checked counts for ``NeuralOperator/storageCount(_:)``: nil when a count overflows.
+enum CheckedCount {
+  /// The product of `factors`.
+  static func product(_ factors: [Int]) -> Int? {
+    var p = 1
+    for f in factors {
+      guard f >= 0 else { return nil }
+      let (q, overflow) = p.multipliedReportingOverflow(by: f)
+      if overflow { return nil }
+      p = q
+    }
+    return p
+  }
+
+  /// The sum of `terms`.
+  static func sum(_ terms: [Int?]) -> Int? {
+    var s = 0
+    for t in terms {
+      guard let t else { return nil }
+      let (r, overflow) = s.addingReportingOverflow(t)
+      if overflow { return nil }
+      s = r
+    }
+    return s
+  }
+
+  /// Weights and biases of dense layers with the given widths (input first).
+  static func denseLayers(_ widths: [Int]) -> Int? {
+    sum(zip(widths, widths.dropFirst()).map { sum([product([$0, $1]), $1]) })
+  }
+}
+
 extension FNO: NeuralOperator {
   public static var modelName: String { "fno" }
   public var inputChannels: Int { configuration.inChannels }
   public var outputChannels: Int { configuration.outChannels }
   public var spatialDimensions: Int { configuration.dimensions }
+
+  public static func validate(_ c: FNOConfiguration) throws {
+    func bad(_ s: String) -> OperatorsError { .invalidArgument("FNO: \(s)") }
+    guard (1...3).contains(c.dimensions), c.modes.allSatisfy({ (1...(1 << 20)).contains($0) }) else {
+      throw bad("modes must list 1–3 positive mode counts, got \(c.modes)")
+    }
+    let widths = [c.inChannels, c.outChannels, c.hiddenChannels, c.layers]
+    guard widths.allSatisfy({ (1...(1 << 24)).contains($0) }) else {
+      throw bad(
+        "channels and layers must be in 1...2^24, got in \(c.inChannels), out \(c.outChannels), hidden \(c.hiddenChannels), layers \(c.layers)"
+      )
+    }
+    for (name, ratio) in [
+      ("lifting channel ratio", c.liftingChannelRatio), ("projection channel ratio", c.projectionChannelRatio),
+      ("channel-MLP expansion", c.channelMLPExpansion),
+    ] {
+      let channels = ratio * Double(c.hiddenChannels)
+      guard ratio.isFinite, channels >= 1, channels <= Double(1 << 24) else {
+        throw bad("the \(name) \(ratio) times \(c.hiddenChannels) hidden channels must give 1...2^24 channels")
+      }
+    }
+  }
+
+  public static func storageCount(_ c: FNOConfiguration) -> Int? {
+    let h = c.hiddenChannels
+    let liftIn = c.inChannels + (c.positionalEmbedding ? c.dimensions : 0)
+    let expansion = Int((Double(h) * c.channelMLPExpansion).rounded())
+    let block = CheckedCount.sum([
+      CheckedCount.product(spectralWeightShape(inChannels: h, outChannels: h, modes: c.modes)), h,  // spectral
+      CheckedCount.product([h, h]),  // FNO skip, no bias
+      CheckedCount.denseLayers([h, expansion, h]),  // channel MLP
+      h,  // soft gating
+    ])
+    return CheckedCount.sum([
+      CheckedCount.denseLayers([liftIn, c.liftingChannels, h]),
+      block.flatMap { CheckedCount.product([$0, c.layers]) },
+      CheckedCount.denseLayers([h, c.projectionChannels, c.outChannels]),
+    ])
+  }
 }

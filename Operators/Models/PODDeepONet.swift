@@ -246,6 +246,19 @@ extension PODDeepONet: NeuralOperator {
   public var outputChannels: Int { configuration.outChannels }
   public var spatialDimensions: Int { configuration.dimensions }
 
+  public static func validate(_ configuration: PODDeepONetConfiguration) throws { try configuration.validate() }
+
+  public static func storageCount(_ c: PODDeepONetConfiguration) -> Int? {
+    guard let inputs = CheckedCount.product([c.inChannels, c.sensors]),
+      let outputs = CheckedCount.product([c.outChannels, c.modes])
+    else { return nil }
+    return CheckedCount.sum([
+      CheckedCount.denseLayers([inputs] + c.branchWidths + [outputs]),
+      CheckedCount.product([c.points, outputs]),  // basis buffer
+      CheckedCount.product([c.outChannels, c.points]),  // mean buffer
+    ])
+  }
+
   public func namedBuffers() -> [(name: String, value: NDArray<T>)] { [("pod.basis", basis), ("pod.mean", mean)] }
 
   public mutating func loadBuffers(_ values: [String: NDArray<T>]) throws {

@@ -211,6 +211,7 @@ struct Train: ParsableCommand {
       let config = FNOConfiguration(
         inChannels: train.inputChannels, outChannels: train.targetChannels, hiddenChannels: width,
         modes: try parseModes(dimensions: train.gridShape.count), layers: layers)
+      try FNO<Float>.validate(config)
       try fit(
         Trainer(model: FNO<Float>(config, seed: seed), configuration: training, train: train, test: testSet),
         threads: threadCount)

@@ -137,6 +137,61 @@ struct TrainerTests {
     #expect(message(try SafeTensors.encode(poisoned, metadata: meta)).contains("NaN"))
   }
 
+  @Test("storageCount equals the scalars of a built model, for every model type and several configurations")
+  func storageCounts() throws {
+    func count<M: NeuralOperator>(_ m: M) -> Int {
+      m.parameterCount + m.namedBuffers().reduce(0) { $0 + $1.value.count }
+    }
+    for c in [
+      Self.tiny, FNOConfiguration(inChannels: 2, outChannels: 3, hiddenChannels: 5, modes: [6], layers: 3),
+      FNOConfiguration(
+        inChannels: 1, outChannels: 1, hiddenChannels: 4, modes: [3, 4, 5], layers: 1, liftingChannelRatio: 1.5,
+        projectionChannelRatio: 3, channelMLPExpansion: 0.75, positionalEmbedding: false),
+    ] {
+      try FNO<Float>.validate(c)
+      #expect(FNO<Float>.storageCount(c) == count(FNO<Float>(c, seed: 0)))
+    }
+    for c in [
+      DeepONetConfiguration(
+        inChannels: 1, outChannels: 1, sensorGrid: [10], branchWidths: [7, 6], trunkWidths: [5, 6]),
+      DeepONetConfiguration(
+        inChannels: 2, outChannels: 2, sensorGrid: [6, 5], sensorStride: [2, 2], branchWidths: [8], trunkWidths: [8]),
+    ] {
+      try DeepONet<Float>.validate(c)
+      #expect(DeepONet<Float>.storageCount(c) == count(DeepONet<Float>(c, seed: 0)))
+    }
+    let pod = PODDeepONetConfiguration(inChannels: 1, outChannels: 2, grid: [6, 4], branchWidths: [5, 3], modes: 2)
+    try PODDeepONet<Float>.validate(pod)
+    #expect(PODDeepONet<Float>.storageCount(pod) == count(PODDeepONet<Float>(pod, seed: 0)))
+  }
+
+  @Test("a checkpoint whose model_config is out of range or far larger than its weights is refused, not built")
+  func hostileModelConfigs() throws {
+    let model = FNO<Float>(Self.tiny, seed: 0)
+    let good = try OperatorCheckpoint(model: model).encoded()
+    let meta = try SafeTensors.decode(good).metadata
+    let params = model.namedParameters()
+    func message(_ config: String) -> String {
+      var m = meta
+      m["model_config"] = config
+      do {
+        _ = try OperatorCheckpoint.decode(try SafeTensors.encode(params, metadata: m)).model(FNO<Float>.self)
+        return ""
+      } catch { return "\(error)" }
+    }
+    let original = meta["model_config"]!
+    // Four spatial axes would trap in the initializer; zero modes and a NaN-free but absurd ratio too.
+    #expect(message(original.replacingOccurrences(of: "[4,4]", with: "[2,2,2,2]")).contains("1–3 positive mode counts"))
+    #expect(message(original.replacingOccurrences(of: "[4,4]", with: "[0,4]")).contains("1–3 positive mode counts"))
+    #expect(
+      message(original.replacingOccurrences(of: "\"liftingChannelRatio\":2", with: "\"liftingChannelRatio\":1e300"))
+        .contains("lifting channel ratio"))
+    // A width that would allocate about 4 GB of weights from a file of a few kilobytes.
+    #expect(
+      message(original.replacingOccurrences(of: "\"hiddenChannels\":6", with: "\"hiddenChannels\":20000"))
+        .contains("but the file stores"))
+  }
+
   @Test("resuming from an epoch checkpoint gives the same weights as an uninterrupted run")
   func resumeIsExact() throws {
     let dir = try scratchDirectory()
