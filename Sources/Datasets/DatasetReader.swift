@@ -131,6 +131,15 @@ public final class DatasetReader {
     try NetCDF.check(st, "reading dimension 'sample' of \(path)")
     var nSamples = 0
     try NetCDF.check(nc_inq_dimlen(ncid, sampleDim, &nSamples), "reading dimension 'sample' of \(path)")
+    // Every sample stores at least its seed and solver diagnostics (28 bytes before compression), so
+    // a file cannot hold more samples than bytes: a larger count is a damaged or hostile header,
+    // which would otherwise make a pass over the samples run for days.
+    let fileBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? Int.max
+    guard nSamples <= fileBytes else {
+      throw DatasetError.schema(
+        file: path,
+        message: "the header declares \(nSamples) samples but the file has only \(fileBytes) bytes; it is damaged")
+    }
 
     var nvars: Int32 = 0
     try NetCDF.check(nc_inq_nvars(ncid, &nvars), "counting variables of \(path)")

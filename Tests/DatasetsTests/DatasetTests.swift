@@ -257,6 +257,18 @@ struct DatasetTests {
       try bytes.prefix(cut).write(to: truncated)
       #expect(throws: DatasetError.self) { try NetCDFClassicHeader.check(path: truncated.path) }
     }
+    // Found by fuzz-netcdf: a header declaring 10^12 records (samples) in a file of a few KB made a
+    // pass over the samples (statistics) run for days; refused at open.
+    var manySamples = bytes
+    let records = UInt64(1_000_000_000_000)
+    for i in 0..<8 { manySamples[4 + i] = UInt8(truncatingIfNeeded: records >> (8 * UInt64(7 - i))) }
+    let manyURL = dir.appendingPathComponent("many-samples.nc")
+    try manySamples.write(to: manyURL)
+    #expect {
+      try DatasetReader(url: manyURL)
+    } throws: { error in
+      "\(error)".contains("declares 1000000000000 samples")
+    }
     // Found by fuzz-netcdf: a global attribute declaring 2^42 values made netCDF-C ask malloc for 4 TB.
     let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
       .appendingPathComponent("Fixtures/fuzz-cdf5-attribute-4tb.nc")
