@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target for a given time: ./run.sh TARGET SECONDS [extra libFuzzer flags…]
-#   TARGET  fuzz-matrixmarket | fuzz-safetensors | fuzz-config | fuzz-netcdf
+#   TARGET  fuzz-matrixmarket | fuzz-safetensors | fuzz-config | fuzz-netcdf | fuzz-netcdf-hdf5
 # Builds the target if needed (release, -sanitize=fuzzer,address, linked with lld), copies the
 # committed seed corpus into a working corpus (.work/TARGET/corpus, not committed) and fuzzes it
 # (with dict/TARGET.dict as a libFuzzer dictionary).
@@ -19,13 +19,20 @@ case $target in
   fuzz-matrixmarket) max_len=4096 ;;
   fuzz-safetensors) max_len=16384 ;;
   fuzz-config) max_len=2048 ;;
-  fuzz-netcdf) max_len=65536 ;;
-  *) echo "unknown target '$target' (fuzz-matrixmarket, fuzz-safetensors, fuzz-config, fuzz-netcdf)" >&2; exit 2 ;;
+  fuzz-netcdf) max_len=16384 ;;
+  fuzz-netcdf-hdf5) max_len=65536 ;;
+  *)
+    echo "unknown target '$target' (fuzz-matrixmarket, fuzz-safetensors, fuzz-config, fuzz-netcdf, fuzz-netcdf-hdf5)" >&2
+    exit 2
+    ;;
 esac
+# fuzz-netcdf-hdf5 is the fuzz-netcdf binary on netCDF-4 (HDF5) seeds; fuzz-netcdf uses classic (CDF-5) seeds.
+binary=$target
+[ "$target" = fuzz-netcdf-hdf5 ] && binary=fuzz-netcdf
 [ -d "corpus/$target" ] || { echo "no seed corpus corpus/$target" >&2; exit 2; }
 
-swift build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld --product "$target" >&2
-bin=$(swift build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld --show-bin-path)/$target
+swift build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld --product "$binary" >&2
+bin=$(swift build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld --show-bin-path)/$binary
 
 work=.work/$target
 mkdir -p "$work/corpus" "$work/artifacts"
