@@ -18,6 +18,9 @@ import Foundation
 /// Parsing is a single pass over the UTF-8 bytes. Malformed input throws
 /// `NumericsError.matrixMarket(line:message:)` with the 1-based line of the problem.
 public enum MatrixMarket {
+  /// Half the physical memory: the default bound on the working memory of ``Matrix/csr(maximumBytes:)``.
+  public static var defaultMaximumBytes: Int { Int(ProcessInfo.processInfo.physicalMemory / 2) }
+
   /// The banner line `%%MatrixMarket matrix <format> <field> <symmetry>` of a file.
   public struct Header: Sendable, Equatable {
     /// Storage scheme: sparse triplets or all entries in column-major order.
@@ -99,7 +102,27 @@ public enum MatrixMarket {
 
     /// The matrix in CSR storage. Duplicate coordinate entries are summed; for a dense matrix
     /// only the nonzero entries are stored.
-    public func csr() throws -> CSRMatrix<Double> {
+    ///
+    /// A valid file may declare a matrix whose CSR form is huge even though the file is tiny (an
+    /// empty 2³¹ × 1 matrix needs 8 GB of row offsets per working array). The conversion estimates
+    /// its working memory first and throws instead of allocating more than `maximumBytes`
+    /// (default: half the physical memory); raise it for a genuine matrix of that size.
+    public func csr(maximumBytes: Int = MatrixMarket.defaultMaximumBytes) throws -> CSRMatrix<Double> {
+      let entries: Int
+      switch self {
+      case .sparse(let a, _): entries = a.count
+      case .dense(let a, _): entries = a.count
+      }
+      // Three row-offset arrays of Int32 and, per entry, an index and a value twice over.
+      let (rowBytes, o1) = (rows + 1).multipliedReportingOverflow(by: 12)
+      let (entryBytes, o2) = entries.multipliedReportingOverflow(by: 24)
+      let (total, o3) = rowBytes.addingReportingOverflow(entryBytes)
+      guard !o1, !o2, !o3, total <= maximumBytes else {
+        throw NumericsError.invalidArgument(
+          "converting the \(rows) × \(columns) matrix with \(entries) entries to CSR needs about "
+            + "\(o1 || o2 || o3 ? "more than 2⁶³" : "\(total)") bytes, more than the limit of \(maximumBytes); "
+            + "the file's size line is probably wrong (pass a larger maximumBytes for a genuine matrix)")
+      }
       switch self {
       case .sparse(let a, _):
         return try a.csr()

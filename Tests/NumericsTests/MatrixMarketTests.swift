@@ -422,3 +422,21 @@ private let banner = "%%MatrixMarket matrix coordinate real general\n"
   let text = "%%MatrixMarket matrix coordinate real symmetric\n% c\n3 4 1\n1 1 1\n"
   expectMalformed(text, line: 3, mentions: "must be square", "3×4")
 }
+
+/// Found by fuzz-matrixmarket: a valid 62-byte file declaring an empty 2147483647 × 1 matrix made
+/// `csr()` allocate two 8 GB row-offset arrays. The conversion now estimates its memory and refuses.
+@Test func hugeEmptyMatrixIsRefusedBeforeCSRAllocation() throws {
+  let m = try MatrixMarket.parse("%%MatrixMarket matrix coordinate real general\n2147483647 1 0\n")
+  #expect(m.rows == 2_147_483_647)
+  // 25.8 GB of working memory: over the default (half the memory) on machines below 51 GB, and
+  // over an explicit 1 GB limit everywhere.
+  #expect {
+    try m.csr(maximumBytes: 1 << 30)
+  } throws: { error in
+    "\(error)".contains("to CSR needs about") && "\(error)".contains("size line is probably wrong")
+  }
+  // The same check with a small limit on an ordinary matrix, and success under a fitting one.
+  let small = try MatrixMarket.parse("%%MatrixMarket matrix coordinate real general\n3 3 2\n1 1 2.0\n3 2 -1.0\n")
+  #expect(throws: NumericsError.self) { try small.csr(maximumBytes: 10) }
+  #expect(try small.csr(maximumBytes: 1000).rows == 3)
+}

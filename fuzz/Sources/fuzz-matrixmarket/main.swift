@@ -11,10 +11,9 @@ func LLVMFuzzerRunDriver(
   _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
 ) -> CInt
 
-/// Largest matrix (rows + columns) converted to CSR. A valid empty matrix may declare 2³¹−1 rows in
-/// 30 bytes, and CSR conversion then allocates rows + 1 offsets (twice: 16 GB), which is not the
-/// reader's doing; see README.md. PDEKIT_FUZZ_CSR_LIMIT overrides the bound (to reproduce that).
-let csrLimit = ProcessInfo.processInfo.environment["PDEKIT_FUZZ_CSR_LIMIT"].flatMap { Int($0) } ?? 1 << 20
+/// Working-memory bound of the CSR conversion (far under libFuzzer's -malloc_limit_mb): a valid
+/// empty matrix may declare 2³¹−1 rows in 30 bytes, and `csr(maximumBytes:)` must refuse it.
+let csrLimit = 256 << 20
 
 // libFuzzer takes `int *argc, char ***argv` (it may consume its own flags).
 var argc = CommandLine.argc
@@ -42,7 +41,7 @@ _ = LLVMFuzzerRunDriver(&argc, &argv) { data, size in
     case .dense(let a, _):
       precondition(a.count == m.rows * m.columns)
     }
-    if m.rows + m.columns <= csrLimit, let csr = try? m.csr() {
+    if let csr = try? m.csr(maximumBytes: csrLimit) {
       precondition(csr.rows == m.rows && csr.columns == m.columns)
     }
   }
