@@ -90,10 +90,13 @@ public final class DatasetReader {
     try NetCDF.serialized { try NetCDF.check(nc_close(ncid), "closing \(path)") }
   }
 
-  /// The byte size of `count` elements of `elementBytes` each with shape `shape`, or nil on overflow.
+  /// The byte size of `count` elements of `elementBytes` each with shape `shape`, or nil on overflow
+  /// or a negative extent.
   static func byteSize(_ shape: [Int], count: Int = 1, elementBytes: Int) -> Int? {
     var total = elementBytes
     for n in shape + [count] {
+      // A dimension length above 2⁶³ (possible in a CDF-5 header) reads as a negative Int.
+      guard n >= 0 else { return nil }
       let (p, overflow) = total.multipliedReportingOverflow(by: n)
       if overflow { return nil }
       total = p
@@ -135,7 +138,7 @@ public final class DatasetReader {
     // a file cannot hold more samples than bytes: a larger count is a damaged or hostile header,
     // which would otherwise make a pass over the samples run for days.
     let fileBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? Int.max
-    guard nSamples <= fileBytes else {
+    guard nSamples >= 0, nSamples <= fileBytes else {
       throw DatasetError.schema(
         file: path,
         message: "the header declares \(nSamples) samples but the file has only \(fileBytes) bytes; it is damaged")

@@ -269,6 +269,15 @@ struct DatasetTests {
     } throws: { error in
       "\(error)".contains("declares 1000000000000 samples")
     }
+    // Found by fuzz-netcdf: a CDF-5 dimension longer than 2^63 reads as a negative Int, which trapped
+    // in an array allocation.
+    let negative = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .appendingPathComponent("Fixtures/fuzz-cdf5-negative-dimension.nc")
+    #expect {
+      try DatasetReader(url: negative)
+    } throws: { error in
+      "\(error)".contains("the file is damaged")
+    }
     // Found by fuzz-netcdf: a global attribute declaring 2^42 values made netCDF-C ask malloc for 4 TB.
     let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
       .appendingPathComponent("Fixtures/fuzz-cdf5-attribute-4tb.nc")
