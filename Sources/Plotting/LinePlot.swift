@@ -88,13 +88,19 @@ enum Ticks {
     return (first...last, ticks)
   }
 
-  /// Decade ticks covering positive `range` (log10 of the axis range, and the exponents to label).
+  /// Ticks for a logarithmic axis over positive `range`, as log10 values: every decade (every
+  /// k-th when there are many), plus 2 and 5 times each decade when the range spans at most two.
+  /// The axis range is widened to whole decades.
   static func logarithmic(_ range: ClosedRange<Double>) -> (range: ClosedRange<Double>, ticks: [Double]) {
     var lo = floor(log10(range.lowerBound))
     var hi = ceil(log10(range.upperBound))
     if hi <= lo { (lo, hi) = (lo - 1, lo + 1) }
     let every = max(1, Int(ceil((hi - lo) / 6)))
-    return (lo...hi, stride(from: lo, through: hi, by: Double(every)).map { $0 })
+    var ticks = stride(from: lo, through: hi, by: Double(every)).map { $0 }
+    if hi - lo <= 2 {
+      ticks = stride(from: lo, to: hi, by: 1).flatMap { [$0, $0 + log10(2), $0 + log10(5)] } + [hi]
+    }
+    return (lo...hi, ticks)
   }
 
   /// A short label: up to four significant digits, exponent form for very small or large values.
@@ -168,7 +174,7 @@ public struct LinePlot: Sendable {
     let xt = Ticks.linear(xData)
     let yt = logY ? Ticks.logarithmic(yData) : Ticks.linear(yData)
     let xRange = xData.upperBound > xData.lowerBound ? xData : xt.range
-    let yLabels = yt.ticks.map { logY ? "1e\(Int($0))" : Ticks.label($0) }
+    let yLabels = yt.ticks.map { Ticks.label(logY ? pow(10, $0) : $0) }
     let yLabelWidth = yLabels.map { BitmapFont.width(of: $0) }.max() ?? 0
     let inner = rect.inset(left: 6 + lh + yLabelWidth + 6, top: header.height + 2, right: 14, bottom: 4 + 2 * lh + 8)
     let area = PlotArea(rect: inner, xRange: xRange, yRange: yt.range, logY: logY)

@@ -13,7 +13,9 @@ public enum TrainingFigures {
   public static func readLog(_ url: URL) throws -> [EpochRecord] {
     let text: String
     do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-      throw PlotError.io("cannot read the training log \(url.path): \(error.localizedDescription)")
+      throw PlotError.io(
+        "cannot read the training log \(url.path): \(error.localizedDescription) (expected the JSON-lines log "
+          + "`pdekit train` writes, one epoch per line)")
     }
     let decoder = JSONDecoder()
     var records: [EpochRecord] = []

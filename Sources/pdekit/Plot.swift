@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Foundation
 import Plotting
 
@@ -73,12 +74,18 @@ struct Plot: ParsableCommand {
     let output = URL(
       fileURLWithPath: out ?? input.deletingPathExtension().path + (solverStats ? "-solver-stats" : "") + ".png")
     let figure: Figure
-    if log != nil {
-      figure = try TrainingFigures.curves(log: input)
-    } else if solverStats {
-      figure = try DatasetFigures.solverStatistics(in: input)
-    } else {
-      figure = try DatasetFigures.fields(in: input, variable: variable, samples: try sampleList(), frames: frames)
+    do {
+      if log != nil {
+        figure = try TrainingFigures.curves(log: input)
+      } else if solverStats {
+        figure = try DatasetFigures.solverStatistics(in: input)
+      } else {
+        figure = try DatasetFigures.fields(in: input, variable: variable, samples: try sampleList(), frames: frames)
+      }
+    } catch let e as DatasetError {
+      throw CLIError(
+        "\(e.description)\n(`pdekit plot FILE` reads NetCDF datasets written by PDEKit; for the training log of "
+          + "`pdekit train` use --log FILE.jsonl.)")
     }
     let image = figure.render()
     try image.writePNG(to: output)
