@@ -103,7 +103,8 @@ enum Ticks {
     return (lo...hi, ticks)
   }
 
-  /// A short label: up to four significant digits, exponent form for very small or large values.
+  /// A short label: up to four significant digits, or m e k (two digits of mantissa) for values
+  /// below 1e-3 or from 1e5 on.
   static func label(_ v: Double) -> String {
     if v == 0 { return "0" }
     let a = abs(v)
@@ -112,9 +113,14 @@ enum Ticks {
       if s.contains("e") { s = String(format: "%.4f", v) }
       return s
     }
-    return String(format: "%.2g", v).replacingOccurrences(of: "e-0", with: "e-").replacingOccurrences(
-      of: "e+0", with: "e"
-    ).replacingOccurrences(of: "e+", with: "e")
+    var e = Int(floor(log10(a)))
+    var m = (v / pow(10, Double(e)) * 10).rounded() / 10
+    if abs(m) >= 10 {
+      m /= 10
+      e += 1
+    }
+    let mantissa = m == m.rounded() ? String(Int(m)) : String(format: "%.1f", m)
+    return mantissa + "e" + String(e)
   }
 }
 
@@ -222,11 +228,24 @@ public struct LinePlot: Sendable {
         previous = p
       }
     }
-    // Legend (top right, one line per labelled series).
+    // Legend: one line per labelled series, in the inner corner that hides the fewest curve pixels.
     let labelled = series.filter { !$0.label.isEmpty }
     if labelled.count > 1 || labelled.contains(where: \.dashed) {
       let w = (labelled.map { BitmapFont.width(of: $0.label) }.max() ?? 0) + 22
-      let box = PixelRect(x: inner.maxX - w - 6, y: inner.y + 4, width: w + 2, height: labelled.count * lh + 4)
+      let (bw, bh) = (w + 2, labelled.count * lh + 4)
+      let colors = Set(series.map(\.color))
+      let corners = [
+        PixelRect(x: inner.maxX - bw - 4, y: inner.y + 4, width: bw, height: bh),
+        PixelRect(x: inner.x + 4, y: inner.y + 4, width: bw, height: bh),
+        PixelRect(x: inner.maxX - bw - 4, y: inner.maxY - bh - 4, width: bw, height: bh),
+        PixelRect(x: inner.x + 4, y: inner.maxY - bh - 4, width: bw, height: bh),
+      ]
+      let hidden = corners.map { r in
+        (max(0, r.y)..<min(image.height, r.maxY)).reduce(0) { n, y in
+          n + (max(0, r.x)..<min(image.width, r.maxX)).filter { colors.contains(image[$0, y]) }.count
+        }
+      }
+      let box = corners[hidden.indices.min { hidden[$0] < hidden[$1] }!]
       image.fill(box, .white)
       image.stroke(box, .lightGrey)
       for (k, s) in labelled.enumerated() {

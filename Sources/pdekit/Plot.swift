@@ -70,9 +70,12 @@ struct Plot: ParsableCommand {
   }
 
   func run() throws {
-    let input = URL(fileURLWithPath: (file ?? log)!)
-    let output = URL(
-      fileURLWithPath: out ?? input.deletingPathExtension().path + (solverStats ? "-solver-stats" : "") + ".png")
+    let inputPath = (file ?? log)!
+    let input = URL(fileURLWithPath: inputPath)
+    // The path as the user would write it: --out, or the input's path with extension .png.
+    let outputPath =
+      out ?? (inputPath as NSString).deletingPathExtension + (solverStats ? "-solver-stats" : "") + ".png"
+    let output = URL(fileURLWithPath: outputPath)
     let figure: Figure
     do {
       if log != nil {
@@ -89,7 +92,7 @@ struct Plot: ParsableCommand {
     }
     let image = figure.render()
     try image.writePNG(to: output)
-    print("wrote \(output.path) (\(image.width)×\(image.height))")
+    print("wrote \(outputPath) (\(image.width)×\(image.height))")
   }
 
   /// `--samples` as indices.

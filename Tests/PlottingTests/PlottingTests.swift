@@ -2,8 +2,9 @@ import Datasets
 import Foundation
 import Numerics
 import Operators
-import Plotting
 import Testing
+
+@testable import Plotting
 
 func temporaryDirectory() throws -> URL {
   let d = FileManager.default.temporaryDirectory.appendingPathComponent("pdekit-plot-tests-\(UUID().uuidString)")
@@ -226,6 +227,28 @@ struct PlottingPanelTests {
     let expectedY = a2.rect.maxY - 1 - Int(((log10(0.02) + 3) / 3 * Double(a2.rect.height - 1)).rounded())
     #expect(p.y == expectedY && image2[p.x, p.y] == color)
     #expect(a2.pixel(x: 1, y: 0) == nil && a2.pixel(x: 1, y: -1) == nil)
+  }
+}
+
+@Suite("Plotting: axis ticks")
+struct TickTests {
+  @Test("nice linear ticks (1, 2, 5 × 10^k) covering the data; decade and 1-2-5 log ticks; short labels")
+  func ticks() {
+    let a = Ticks.linear(0.013...0.97)
+    #expect(a.range == 0...1 && a.ticks.count == 6 && abs(a.ticks[1] - 0.2) < 1e-12)
+    let b = Ticks.linear(-3.2...7.9)
+    #expect(b.range == -5...10 && b.ticks == [-5, 0, 5, 10])
+    let c = Ticks.linear(5...5)  // a constant: widened around the value
+    #expect(c.range.lowerBound < 5 && c.range.upperBound > 5)
+    let d = Ticks.logarithmic(3e-11...2e-3)
+    #expect(d.range == -11 ... -2 && d.ticks == [-11, -9, -7, -5, -3])
+    let e = Ticks.logarithmic(0.05...0.6)
+    #expect(e.range == -2...0 && e.ticks.count == 7)
+    #expect(zip(e.ticks, [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1]).allSatisfy { abs(pow(10, $0) - $1) < 1e-12 })
+    #expect(Ticks.label(0) == "0" && Ticks.label(0.25) == "0.25" && Ticks.label(12) == "12")
+    #expect(Ticks.label(0.006683) == "0.006683" && Ticks.label(-7.5) == "-7.5")
+    #expect(Ticks.label(1e-10) == "1e-10" && Ticks.label(6.83e-5) == "6.8e-5" && Ticks.label(2.5e6) == "2.5e6")
+    #expect(Ticks.label(9.97e-5) == "1e-4" && Ticks.label(-3e-7) == "-3e-7")
   }
 }
 
