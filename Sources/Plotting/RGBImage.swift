@@ -180,15 +180,6 @@ public struct RGBImage: Equatable, Sendable {
     }
   }
 
-  /// Copies `image` with its top-left corner at (`x`, `y`), clipped to this image.
-  public mutating func draw(_ image: RGBImage, atX x: Int, y: Int) {
-    for row in 0..<image.height where y + row >= 0 && y + row < height {
-      for col in 0..<image.width where x + col >= 0 && x + col < width {
-        self[x + col, y + row] = image[col, row]
-      }
-    }
-  }
-
   // MARK: PNG
 
   /// Writes the image as an 8-bit RGB PNG (libpng, zlib compression).
