@@ -206,7 +206,8 @@ struct FieldSource {
   }
 
   /// Inputs, truth, prediction and |prediction − truth| of one sample, the truth and prediction on
-  /// one colour range. Without a truth variable (predictions on another grid) only inputs and prediction.
+  /// one colour range (1D: one y range, and the truth also drawn in grey under the prediction).
+  /// Without a truth variable (predictions on another grid) only inputs and prediction.
   func comparison(prediction p: DatasetVariableInfo, sample: Int) throws -> [Panel] {
     let label = "sample \(sample)"
     var row: [Panel] = []
@@ -236,14 +237,22 @@ struct FieldSource {
     }
     let relative = den > 0 ? (num / den).squareRoot() : .nan
     row.append(try panel(values: truth, info: t, title: t.longName, subtitle: label + ", truth", range: shared))
-    row.append(
-      try panel(
-        values: predicted, info: p, title: p.longName, subtitle: label + ", prediction",
-        range: shared))
+    var prediction = try panel(
+      values: predicted, info: p, title: p.longName, subtitle: label + ", prediction", range: shared)
+    if case .line(var plot) = prediction {
+      // 1D: the truth drawn under the prediction, so that the two curves compare directly.
+      plot.series[0].label = "prediction"
+      plot.series.insert(
+        LineSeries(label: "truth", x: plot.series[0].x, y: truth.map(Double.init), color: RGB(150, 150, 150)), at: 0)
+      prediction = .line(plot)
+    }
+    row.append(prediction)
     let errorRange = Heatmap.finiteRange(error).map { 0...max($0.upperBound, Float.leastNormalMagnitude) }
+    var errorInfo = p
+    errorInfo.name = "|error|"  // the 1D panel's y label
     row.append(
       try panel(
-        values: error, info: p, title: "|prediction - truth|",
+        values: error, info: errorInfo, title: "|prediction - truth|",
         subtitle: label + ", rel. L2 " + String(format: "%.3g", relative), range: errorRange))
     return row
   }

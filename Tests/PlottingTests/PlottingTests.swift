@@ -307,6 +307,48 @@ struct PlottingFigureTests {
     #expect(image.width == 4 * Figure.heatmapCell.width)
   }
 
+  @Test("1D prediction file: the prediction drawn over the truth on one y range")
+  func predictionFigure1D() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let url = dir.appendingPathComponent("p1.nc")
+    let nx = 32
+    let schema = DatasetSchema(
+      title: "1D predictions", pde: "burgers", equation: "u_t + u u_x = nu u_xx", boundaryConditions: "periodic",
+      discretization: "spectral", solver: "etdrk4", rtol: 0, configJSON: "{}", axes: [.periodic("x", count: nx)],
+      variables: [
+        DatasetVariable(name: "u0", role: .input, axes: ["x"], longName: "initial velocity", units: "1"),
+        DatasetVariable(name: "u", role: .target, axes: ["x"], longName: "velocity u(1, x)", units: "1"),
+        DatasetVariable(name: "u_prediction", role: .prediction, axes: ["x"], longName: "FNO prediction", units: "1"),
+      ])
+    let w = try DatasetWriter.create(at: url, schema: schema)
+    let x = (0..<nx).map { Float($0) / Float(nx) }
+    let truth = try NDArray<Float>(shape: [nx], data: x.map { sin(2 * .pi * $0) })
+    let prediction = try NDArray<Float>(shape: [nx], data: x.map { 0.5 * sin(2 * .pi * $0) + 0.25 })
+    try w.append(
+      ["u0": truth, "u": truth, "u_prediction": prediction],
+      diagnostics: SampleDiagnostics(seed: 0, iterations: 0, relativeResidual: 0, solveSeconds: 0))
+    try w.close()
+    let figure = try DatasetFigures.fields(in: url)
+    #expect(figure.rows.count == 1 && figure.rows[0].count == 4)
+    guard case .line(let overlay) = figure.rows[0][2] else {
+      Issue.record("expected a line plot")
+      return
+    }
+    #expect(overlay.series.map(\.label) == ["truth", "prediction"])
+    #expect(overlay.series[0].y == truth.scalars.map(Double.init))
+    #expect(overlay.series[1].y == prediction.scalars.map(Double.init))
+    let image = figure.render()
+    var probe = RGBImage(width: image.width, height: image.height)
+    let area = overlay.draw(into: &probe, in: figure.cell(row: 0, column: 2))
+    // The y range covers both curves; the prediction's points carry its colour (it is drawn last).
+    #expect(area.yRange.lowerBound <= -1 && area.yRange.upperBound >= 1)
+    for (xv, yv) in zip(overlay.series[1].x, overlay.series[1].y) {
+      let p = area.pixel(x: xv, y: yv)!
+      #expect(image[p.x, p.y] == overlay.series[1].color)
+    }
+  }
+
   @Test("time series as a strip of frames; 1D fields as line plots")
   func framesAndLines() throws {
     let dir = try temporaryDirectory()
