@@ -36,7 +36,7 @@ struct Plot: ParsableCommand {
   @Option(name: .customLong("var"), help: "Draw only this data variable (default: all inputs and targets).")
   var variable: String?
 
-  @Option(help: "Sample indices, comma-separated (default: 0,1,2 or fewer).")
+  @Option(help: "Samples: indices and first:last ranges, comma-separated, e.g. 0,1,2 or 0:4 (default: 0,1,2 or fewer).")
   var samples: String?
 
   @Option(help: "Frames per time-dependent field (evenly spaced, first and last included).")
@@ -95,13 +95,31 @@ struct Plot: ParsableCommand {
     print("wrote \(outputPath) (\(image.width)×\(image.height))")
   }
 
-  /// `--samples` as indices.
+  /// `--samples` as indices: comma-separated integers or first:last ranges (last excluded, as in
+  /// `pdekit eval`), e.g. "0,1,2" or "0:4,10". Range checks against the file happen in Plotting.
   private func sampleList() throws -> [Int]? {
     guard let samples else { return nil }
-    let parts = samples.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? -1) >= 0 }) else {
-      throw CLIError("--samples must be non-negative integers separated by commas (e.g. 0,1,2), got '\(samples)'")
+    var indices: [Int] = []
+    for item in samples.split(separator: ",", omittingEmptySubsequences: false) {
+      let bounds = item.split(separator: ":", omittingEmptySubsequences: false).map {
+        Int($0.trimmingCharacters(in: .whitespaces))
+      }
+      switch bounds.count {
+      case 1 where (bounds[0] ?? -1) >= 0: indices.append(bounds[0]!)
+      case 2 where (bounds[0] ?? -1) >= 0 && (bounds[1] ?? -1) > bounds[0]!:
+        // Capped, so that a huge range is refused below without building it.
+        indices += bounds[0]!..<min(bounds[1]!, bounds[0]! + DatasetFigures.maximumSamples + 1)
+      default:
+        throw CLIError(
+          "--samples takes sample indices and first:last ranges separated by commas (e.g. 0,1,2 or 0:4), got '\(samples)'"
+        )
+      }
     }
-    return parts.map { $0! }
+    guard indices.count <= DatasetFigures.maximumSamples else {
+      throw CLIError(
+        "--samples selects more than \(DatasetFigures.maximumSamples) samples, the most one figure shows; plot several figures"
+      )
+    }
+    return indices
   }
 }
