@@ -91,6 +91,31 @@ public enum DatasetFigures {
     return Figure(title: title, rows: [[.line(iterations), .line(residual), .line(seconds)]])
   }
 
+  /// Sample indices from text: comma-separated integers and first:last ranges (last excluded, as
+  /// `pdekit eval --samples`), e.g. "0,1,2" or "0:4,10". At most `maximumSamples`.
+  public static func sampleIndices(_ text: String) throws -> [Int] {
+    var indices: [Int] = []
+    for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+      let bounds = item.split(separator: ":", omittingEmptySubsequences: false).map {
+        Int($0.trimmingCharacters(in: .whitespaces))
+      }
+      switch bounds.count {
+      case 1 where (bounds[0] ?? -1) >= 0: indices.append(bounds[0]!)
+      case 2 where (bounds[0] ?? -1) >= 0 && (bounds[1] ?? -1) > bounds[0]!:
+        // Capped, so that a huge range is refused below without building it.
+        indices += bounds[0]!..<min(bounds[1]!, bounds[0]! + maximumSamples + 1)
+      default:
+        throw PlotError.invalidArgument(
+          "samples are indices and first:last ranges separated by commas (e.g. 0,1,2 or 0:4), got '\(text)'")
+      }
+    }
+    guard indices.count <= maximumSamples else {
+      throw PlotError.invalidArgument(
+        "'\(text)' selects more than \(maximumSamples) samples, the most one figure shows; plot several figures")
+    }
+    return indices
+  }
+
   /// The samples to draw: `requested` checked against `count`, or the first few.
   static func selectSamples(_ requested: [Int]?, count: Int, file: String) throws -> [Int] {
     guard count > 0 else { throw PlotError.invalidArgument("\(file) has no samples to plot") }

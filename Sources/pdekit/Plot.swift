@@ -83,7 +83,8 @@ struct Plot: ParsableCommand {
       } else if solverStats {
         figure = try DatasetFigures.solverStatistics(in: input)
       } else {
-        figure = try DatasetFigures.fields(in: input, variable: variable, samples: try sampleList(), frames: frames)
+        figure = try DatasetFigures.fields(
+          in: input, variable: variable, samples: try samples.map(DatasetFigures.sampleIndices), frames: frames)
       }
     } catch let e as DatasetError {
       throw CLIError(
@@ -93,33 +94,5 @@ struct Plot: ParsableCommand {
     let image = figure.render()
     try image.writePNG(to: output)
     print("wrote \(outputPath) (\(image.width)×\(image.height))")
-  }
-
-  /// `--samples` as indices: comma-separated integers or first:last ranges (last excluded, as in
-  /// `pdekit eval`), e.g. "0,1,2" or "0:4,10". Range checks against the file happen in Plotting.
-  private func sampleList() throws -> [Int]? {
-    guard let samples else { return nil }
-    var indices: [Int] = []
-    for item in samples.split(separator: ",", omittingEmptySubsequences: false) {
-      let bounds = item.split(separator: ":", omittingEmptySubsequences: false).map {
-        Int($0.trimmingCharacters(in: .whitespaces))
-      }
-      switch bounds.count {
-      case 1 where (bounds[0] ?? -1) >= 0: indices.append(bounds[0]!)
-      case 2 where (bounds[0] ?? -1) >= 0 && (bounds[1] ?? -1) > bounds[0]!:
-        // Capped, so that a huge range is refused below without building it.
-        indices += bounds[0]!..<min(bounds[1]!, bounds[0]! + DatasetFigures.maximumSamples + 1)
-      default:
-        throw CLIError(
-          "--samples takes sample indices and first:last ranges separated by commas (e.g. 0,1,2 or 0:4), got '\(samples)'"
-        )
-      }
-    }
-    guard indices.count <= DatasetFigures.maximumSamples else {
-      throw CLIError(
-        "--samples selects more than \(DatasetFigures.maximumSamples) samples, the most one figure shows; plot several figures"
-      )
-    }
-    return indices
   }
 }

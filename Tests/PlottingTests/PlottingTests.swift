@@ -476,5 +476,13 @@ struct PlottingFigureTests {
     let missing = errorText { try DatasetFigures.fields(in: dir.appendingPathComponent("nope.nc")) }
     #expect(missing.contains("nope.nc: no such file"))
     #expect(errorText { try TrainingFigures.curves(log: dir.appendingPathComponent("x.jsonl")) }.contains("x.jsonl"))
+    #expect(try DatasetFigures.sampleIndices("0,1,2") == [0, 1, 2])
+    #expect(try DatasetFigures.sampleIndices("0:3, 7") == [0, 1, 2, 7])
+    for bad in ["", "a", "3:2", "-1", "1,,2", "0:2:4"] {
+      #expect(throws: PlotError.self, "'\(bad)'") { try DatasetFigures.sampleIndices(bad) }
+    }
+    #expect(throws: PlotError.self) { try DatasetFigures.sampleIndices("0:1000000000") }
+    #expect(throws: PlotError.self) { try DatasetFigures.sampleIndices("0:17") }
+    #expect(try DatasetFigures.sampleIndices("0:16").count == 16)
   }
 }
