@@ -1,7 +1,8 @@
 // swift-tools-version: 6.1
 // PDEKit: sparse PDE solvers, NetCDF dataset generation and neural operators in Swift.
 // Layout and dependency direction follow DESIGN.md:
-//   pdekit -> Operators, Solvers -> Datasets -> Numerics -> C shims (CFFTW, CBLAS, CSuiteSparse, CNetCDF).
+//   pdekit -> Plotting, Operators, Solvers -> Datasets -> Numerics -> C shims (CFFTW, CBLAS, CSuiteSparse,
+//   CNetCDF); Plotting -> Operators (training-log records), Datasets, CPNG.
 import Foundation
 import PackageDescription
 
@@ -25,6 +26,7 @@ let package = Package(
     .library(name: "Datasets", targets: ["Datasets"]),
     .library(name: "Solvers", targets: ["Solvers"]),
     .library(name: "Operators", targets: ["Operators"]),
+    .library(name: "Plotting", targets: ["Plotting"]),
     .executable(name: "pdekit", targets: ["pdekit"]),
   ],
   dependencies: [
@@ -36,6 +38,7 @@ let package = Package(
     .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
     .systemLibrary(name: "CSuiteSparse", path: "Sources/CSuiteSparse"),
     .systemLibrary(name: "CNetCDF", path: "Sources/CNetCDF"),
+    .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
 
     .target(
       name: "Numerics", dependencies: ["CFFTW", "CBLAS", "CSuiteSparse"], path: "Sources/Numerics",
@@ -46,10 +49,13 @@ let package = Package(
       name: "Solvers", dependencies: ["Numerics", "Datasets", "CSuiteSparse"], path: "Solvers", swiftSettings: nativeCPU
     ),
     .target(name: "Operators", dependencies: ["Numerics", "Datasets"], path: "Operators", swiftSettings: nativeCPU),
+    .target(
+      name: "Plotting", dependencies: ["Numerics", "Datasets", "Operators", "CPNG"], path: "Sources/Plotting",
+      swiftSettings: nativeCPU),
     .executableTarget(
       name: "pdekit",
       dependencies: [
-        "Numerics", "Datasets", "Solvers", "Operators", "CFFTW", "CBLAS", "CSuiteSparse", "CNetCDF",
+        "Numerics", "Datasets", "Solvers", "Operators", "Plotting", "CFFTW", "CBLAS", "CSuiteSparse", "CNetCDF",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/pdekit", swiftSettings: nativeCPU),
@@ -66,6 +72,9 @@ let package = Package(
     .testTarget(
       name: "OperatorsTests", dependencies: ["Operators", "Numerics", "Datasets"], path: "Tests/OperatorsTests",
       exclude: ["Fixtures"]),
+    .testTarget(
+      name: "PlottingTests", dependencies: ["Plotting", "Datasets", "Numerics", "Operators"],
+      path: "Tests/PlottingTests"),
   ],
   swiftLanguageModes: [.v6]
 )

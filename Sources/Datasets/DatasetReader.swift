@@ -50,6 +50,9 @@ public final class DatasetReader {
   public static var defaultMaximumReadBytes: Int { Int(ProcessInfo.processInfo.physicalMemory / 2) }
   /// Global attributes as text (numeric attributes are rendered as decimal text).
   public let attributes: [String: String]
+  /// `long_name` of each per-sample diagnostic variable (keys from `DiagnosticVariables.names`),
+  /// e.g. "linear solver iterations", or the time stepper's step count for a time-dependent recipe.
+  public let diagnosticDescriptions: [String: String]
 
   /// Opens and validates `url`.
   ///
@@ -71,7 +74,7 @@ public final class DatasetReader {
     try NetCDF.serialized { try NetCDF.check(nc_open(path, NC_NOWRITE, &ncid), "opening \(path)") }
     self.ncid = ncid
     do {
-      (sampleCount, variables, axes, attributes) = try NetCDF.serialized {
+      (sampleCount, variables, axes, attributes, diagnosticDescriptions) = try NetCDF.serialized {
         try Self.inspect(ncid, path, maximumReadBytes: limit)
       }
     } catch {
@@ -119,7 +122,7 @@ public final class DatasetReader {
   }
 
   private static func inspect(_ ncid: Int32, _ path: String, maximumReadBytes: Int) throws -> (
-    Int, [DatasetVariableInfo], [DatasetAxis], [String: String]
+    Int, [DatasetVariableInfo], [DatasetAxis], [String: String], [String: String]
   ) {
     var attrs: [String: String] = [:]
     for name in try NetCDF.attributeNames(ncid, NC_GLOBAL) {
@@ -195,10 +198,12 @@ public final class DatasetReader {
     if !infos.contains(where: { $0.role == .target || $0.role == .prediction }) {
       throw DatasetError.missingRole(file: path, role: "target")
     }
+    var diagnosticDescriptions: [String: String] = [:]
     for name in DiagnosticVariables.names.sorted() {
       var id: Int32 = 0
       if nc_inq_varid(ncid, name, &id) != NC_NOERR { throw DatasetError.missingVariable(file: path, name: name) }
       try requireOneDimensional(ncid, id, over: sampleDim, "diagnostic variable '\(name)'", path)
+      diagnosticDescriptions[name] = try NetCDF.getText(ncid, id, "long_name") ?? name
     }
     var axes: [DatasetAxis] = []
     for a in axisNames {
@@ -223,7 +228,7 @@ public final class DatasetReader {
       let long = try NetCDF.getText(ncid, id, "long_name") ?? a
       axes.append(DatasetAxis(name: a, values: values, units: units, longName: long))
     }
-    return (nSamples, infos, axes, attrs)
+    return (nSamples, infos, axes, attrs, diagnosticDescriptions)
   }
 
   /// Data variables with the given role.

@@ -16,10 +16,13 @@ struct PDEKitCommand: ParsableCommand {
 
       Start with `pdekit doctor` to check the system libraries, `pdekit generate --list` to see \
       the recipes, and `pdekit info FILE.nc` to inspect a dataset. `pdekit train`, `eval` and \
-      `predict` fit a Fourier neural operator to a dataset and apply it.
+      `predict` fit a Fourier neural operator to a dataset and apply it; `pdekit plot` draws \
+      datasets, predictions, solver statistics and training curves as PNG figures.
       """,
     version: PDEKitVersion.version,
-    subcommands: [Generate.self, Solve.self, Train.self, Eval.self, Predict.self, Info.self, Doctor.self])
+    subcommands: [
+      Generate.self, Solve.self, Train.self, Eval.self, Predict.self, Plot.self, Info.self, Doctor.self,
+    ])
 
   static func main() {
     OpenBLASKernels.reexecIfNeeded()
