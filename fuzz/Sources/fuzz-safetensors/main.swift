@@ -1,5 +1,6 @@
 // libFuzzer target: the safetensors reader (`SafeTensors.decode`, then every entry read as Float)
-// and the checkpoint reader built on it (`OperatorCheckpoint.decode`). Malformed input (header
+// and the checkpoint reader built on it (`OperatorCheckpoint.decode`, then the model it holds is
+// built from its `model_config` and loaded with its weights). Malformed input (header
 // length, JSON header, dtype, shapes, offsets out of range or overlapping, sizes that overflow)
 // must throw; it must never crash, hang or allocate more than the file holds.
 import Foundation
@@ -12,6 +13,11 @@ func LLVMFuzzerRunDriver(
   _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
   _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
 ) -> CInt
+
+/// Builds the checkpoint's model (validating its configuration against the stored weights).
+struct CountScalars: NeuralOperatorVisitor {
+  func visit<M: NeuralOperator>(_ model: M) throws -> Int where M.Scalar == Float { model.parameterCount }
+}
 
 // libFuzzer takes `int *argc, char ***argv` (it may consume its own flags).
 var argc = CommandLine.argc
@@ -51,6 +57,8 @@ _ = LLVMFuzzerRunDriver(&argc, &argv) { data, size in
   } else {
     precondition(direct == nil, "the same bytes decode but a slice of them does not")
   }
-  _ = try? OperatorCheckpoint.decode(bytes)
+  if let checkpoint = try? OperatorCheckpoint.decode(bytes) {
+    _ = try? checkpoint.withModel(CountScalars())
+  }
   return 0
 }
