@@ -206,7 +206,7 @@ public enum DatasetGenerator {
       var fftSeconds = 0.0
     }
     let shared = Locked(Shared(done: resumed))
-    let progressLock = Locked(())
+    let progressLock = SerialLock()
     let pendingBatches = pending
     let threads = max(1, min(options.threads, max(1, pendingBatches.count)))
     let start = monotonicSeconds()
@@ -217,7 +217,7 @@ public enum DatasetGenerator {
       let p = GenerationProgress(
         done: s.done, total: config.samples, computedHere: s.computed, elapsedSeconds: monotonicSeconds() - start,
         meanIterations: s.computed > 0 ? Double(s.iterations) / Double(s.computed) : 0, phase: phase)
-      progressLock.withLock { _ in callback(p) }
+      progressLock.run { callback(p) }
     }
 
     // Single-threaded BLAS while samples run in parallel: no oversubscription, and the same

@@ -40,11 +40,11 @@ public enum DatasetError: Error, CustomStringConvertible, LocalizedError, Equata
 
 /// Low-level helpers around the netCDF C API.
 public enum NetCDF {
-  static let lock = Locked(())
+  static let lock = SerialLock()
 
   /// Runs `body` (which makes netCDF calls) holding the process-wide netCDF lock.
   public static func serialized<R>(_ body: () throws -> R) rethrows -> R {
-    try lock.withLock { _ in
+    try lock.run {
       silenceHDF5OnThisThread()
       return try body()
     }
