@@ -1,0 +1,183 @@
+// Normalization layers on the tape: layer normalization over the last axis (torch.nn.LayerNorm),
+// and group / instance normalization over all positions of a channel-last field, as the
+// factorized transformers use them (FactFormer's domain-wise `GroupNorm` with one group per head,
+// IFactFormer-m's `InstanceNorm3d`). All are one kernel: the array is viewed as
+// [outer, positions, groups, width] and each (outer, group) set of positions × width values is
+// shifted to mean 0 and scaled to variance 1. Statistics accumulate in Double.
+//
+// References: J. L. Ba, J. R. Kiros, G. E. Hinton, "Layer Normalization", arXiv:1607.06450;
+// Y. Wu, K. He, "Group Normalization", ECCV 2018; D. Ulyanov, A. Vedaldi, V. Lempitsky,
+// "Instance Normalization", arXiv:1607.08022.
+import Numerics
+
+/// Normalizes each (outer, group) set of `positions · width` values of `x` viewed as
+/// [outer, positions, groups, width]:
+///
+/// ```
+/// y = (x − μ) / √(σ² + ε),   σ² = Σ (x − μ)² / (n − c),  n = positions · width,  c = 1 if unbiased else 0
+/// ∂x = (ḡ − mean(ḡ) − y · Σ(ḡ ⊙ y) / (n − c)) / √(σ² + ε)        (per set)
+/// ```
+@specialized(where T == Float)
+@specialized(where T == Double)
+func normalizeSets<T: RealScalar>(
+  _ x: Tensor<T>, outer: Int, positions: Int, groups: Int, width: Int, eps: Double, unbiased: Bool
+) -> Tensor<T> {
+  precondition(outer * positions * groups * width == x.count, "normalizeSets: layout does not cover \(x.shape)")
+  let n = positions * width
+  let divisor = Double(n - (unbiased ? 1 : 0))
+  precondition(
+    divisor > 0, "normalization over \(n) value(s)\(unbiased ? " with the unbiased variance" : "") is undefined")
+  let sets = outer * groups
+  let rowStride = groups * width
+  var y: NDArray<T> = uninitializedArray(x.shape)
+  // 1/√(σ² + ε) per set, kept for the pullback with y.
+  var inverse = [T](repeating: 0, count: sets)
+  x.value.withUnsafeBufferPointer { xp in
+    y.withUnsafeMutableBufferPointer { yp in
+      var sum = [Double](repeating: 0, count: groups)
+      var squares = [Double](repeating: 0, count: groups)
+      for o in 0..<outer {
+        let base = o * positions * rowStride
+        for g in 0..<groups {
+          sum[g] = 0
+          squares[g] = 0
+        }
+        for p in 0..<positions {
+          let row = xp.baseAddress! + base + p * rowStride
+          for g in 0..<groups {
+            var acc = 0.0
+            for j in 0..<width { acc += Double(row[g * width + j]) }
+            sum[g] += acc
+          }
+        }
+        for g in 0..<groups { sum[g] /= Double(n) }
+        for p in 0..<positions {
+          let row = xp.baseAddress! + base + p * rowStride
+          for g in 0..<groups {
+            let mu = sum[g]
+            var acc = 0.0
+            for j in 0..<width {
+              let d = Double(row[g * width + j]) - mu
+              acc += d * d
+            }
+            squares[g] += acc
+          }
+        }
+        for g in 0..<groups { inverse[o * groups + g] = T(1 / (squares[g] / divisor + eps).squareRoot()) }
+        for p in 0..<positions {
+          let row = xp.baseAddress! + base + p * rowStride
+          let out = yp.baseAddress! + base + p * rowStride
+          for g in 0..<groups {
+            let mu = T(sum[g])
+            let s = inverse[o * groups + g]
+            for j in 0..<width { out[g * width + j] = (row[g * width + j] - mu) * s }
+          }
+        }
+      }
+    }
+  }
+  let vy = y
+  let scales = inverse
+  return Tensor.record(y, [x]) { g, _ in
+    var dx: NDArray<T> = uninitializedArray(vy.shape)
+    g.withUnsafeBufferPointer { gp in
+      vy.withUnsafeBufferPointer { yp in
+        dx.withUnsafeMutableBufferPointer { dp in
+          var sumG = [Double](repeating: 0, count: groups)
+          var sumGY = [Double](repeating: 0, count: groups)
+          for o in 0..<outer {
+            let base = o * positions * rowStride
+            for k in 0..<groups {
+              sumG[k] = 0
+              sumGY[k] = 0
+            }
+            for p in 0..<positions {
+              let gr = gp.baseAddress! + base + p * rowStride
+              let yr = yp.baseAddress! + base + p * rowStride
+              for k in 0..<groups {
+                var a = 0.0
+                var b = 0.0
+                for j in 0..<width {
+                  let gv = Double(gr[k * width + j])
+                  a += gv
+                  b += gv * Double(yr[k * width + j])
+                }
+                sumG[k] += a
+                sumGY[k] += b
+              }
+            }
+            for p in 0..<positions {
+              let gr = gp.baseAddress! + base + p * rowStride
+              let yr = yp.baseAddress! + base + p * rowStride
+              let dr = dp.baseAddress! + base + p * rowStride
+              for k in 0..<groups {
+                let meanG = T(sumG[k] / Double(n))
+                let c = T(sumGY[k] / divisor)
+                let s = scales[o * groups + k]
+                for j in 0..<width {
+                  let i = k * width + j
+                  dr[i] = (gr[i] - meanG - yr[i] * c) * s
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return [dx]
+  }
+}
+
+/// Layer normalization over the last axis, with an optional elementwise affine map
+/// (`torch.nn.LayerNorm(C)`: biased variance, ε = 1e-5 by default).
+///
+/// ```
+/// y = (x − μ) / √(σ² + ε) ⊙ weight + bias        μ, σ² over the last axis of each row
+///     x: [..., C],  weight, bias: [C]
+/// ```
+@specialized(where T == Float)
+@specialized(where T == Double)
+public func layerNorm<T: RealScalar>(
+  _ x: Tensor<T>, weight: Tensor<T>? = nil, bias: Tensor<T>? = nil, eps: Double = 1e-5
+) -> Tensor<T> {
+  precondition(x.rank >= 1 && x.shape.last! >= 1, "layerNorm needs a last axis, got \(x.shape)")
+  let c = x.shape.last!
+  if let weight { precondition(weight.shape == [c], "layerNorm weight must be [\(c)], got \(weight.shape)") }
+  if let bias { precondition(bias.shape == [c], "layerNorm bias must be [\(c)], got \(bias.shape)") }
+  var y = normalizeSets(x, outer: x.count / c, positions: 1, groups: 1, width: c, eps: eps, unbiased: false)
+  if let weight { y = y * weight }
+  if let bias { y = y + bias }
+  return y
+}
+
+/// Group normalization of a channel-last field over all its positions (no affine map): the
+/// channels split into `groups` consecutive groups, and each (sample, group) is normalized over
+/// every position and every channel of the group. FactFormer's `GroupNorm(heads, …, domain_wise=True,
+/// affine=False)` uses the unbiased variance (`torch.var`) and ε = 1e-8.
+///
+/// ```
+/// x: [B, n₁, …, n_d, C],  C = groups · w
+/// y[b, …, g·w + j] = (x − μ_{b,g}) / √(σ²_{b,g} + ε),   μ, σ² over all positions and the w channels of group g
+/// ```
+@specialized(where T == Float)
+@specialized(where T == Double)
+public func groupNorm<T: RealScalar>(_ x: Tensor<T>, groups: Int, eps: Double, unbiased: Bool) -> Tensor<T> {
+  precondition(x.rank >= 2, "groupNorm needs [batch, positions…, channels], got \(x.shape)")
+  let c = x.shape.last!
+  precondition(groups >= 1 && c % groups == 0, "groupNorm: \(c) channels do not split into \(groups) groups")
+  let batch = x.shape[0]
+  let positions = x.shape.dropFirst().dropLast().reduce(1, *)
+  return normalizeSets(
+    x, outer: batch, positions: positions, groups: groups, width: c / groups, eps: eps, unbiased: unbiased)
+}
+
+/// Instance normalization of a channel-last field (no affine map), as `torch.nn.InstanceNorm3d`
+/// with its defaults: each (sample, channel) normalized over all positions, biased variance,
+/// ε = 1e-5.
+///
+/// ```
+/// x: [B, n₁, …, n_d, C]:   y[b, …, c] = (x − μ_{b,c}) / √(σ²_{b,c} + ε)
+/// ```
+public func instanceNorm<T: RealScalar>(_ x: Tensor<T>, eps: Double = 1e-5) -> Tensor<T> {
+  groupNorm(x, groups: x.shape.last!, eps: eps, unbiased: false)
+}
