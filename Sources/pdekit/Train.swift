@@ -20,16 +20,24 @@ struct Train: ParsableCommand {
 
       Models: fno (Fourier neural operator), deeponet (MLP branch on the input's sensor values, MLP \
       trunk on the grid coordinates, as DeepXDE's DeepONetCartesianProd), pod-deeponet (the trunk \
-      replaced by POD modes of the training targets, Lu et al. 2022).
+      replaced by POD modes of the training targets, Lu et al. 2022), factformer (factorized \
+      transformer: one learned kernel per axis, chained; Li et al. 2023), ifactformer (IFactFormer-m: \
+      one shared block per layer applied --repeats times, parallel axial kernels). The transformers \
+      use --width and --layers for their width and depth; their rotary and Fourier positions are the \
+      file's coordinates shifted to start at 0.
 
       Example: pdekit generate darcy --samples 250 --resolution 64 --out darcy.nc
                pdekit train --model fno --data darcy.nc --split 0.8 --epochs 20 --out fno.safetensors
                pdekit train --model deeponet --data f.nc --branch 40,40 --trunk 40,40 --activation relu \
                  --batch-size 150 --epochs 10000 --out don.safetensors
                pdekit train --model pod-deeponet --data darcy.nc --branch 128,128 --pod-energy 0.999 --out pod.safetensors
+               pdekit train --model factformer --data darcy.nc --width 64 --layers 3 --heads 4 --head-width 16 \
+                 --out ff.safetensors
+               pdekit train --model ifactformer --data darcy.nc --width 64 --layers 1 --repeats 6 --heads 4 \
+                 --head-width 16 --out iff.safetensors
       """)
 
-  @Option(help: "Model: fno, deeponet or pod-deeponet.")
+  @Option(help: "Model: fno, deeponet, pod-deeponet, factformer or ifactformer.")
   var model = "fno"
 
   @Option(help: "Training NetCDF file (PDEKit dataset).")
@@ -83,11 +91,27 @@ struct Train: ParsableCommand {
   @Option(help: "FNO: Fourier modes per axis, one number for all axes or a comma list (e.g. 12 or 12,16).")
   var modes = "12"
 
-  @Option(help: "FNO: channels of the Fourier layers.")
+  @Option(help: "FNO: channels of the Fourier layers; factformer/ifactformer: transformer width (even).")
   var width = 32
 
-  @Option(help: "FNO: number of Fourier layers.")
+  @Option(help: "FNO: number of Fourier layers; factformer/ifactformer: number of layers (depth).")
   var layers = 4
+
+  @Option(help: "factformer/ifactformer: attention heads.")
+  var heads = 4
+
+  @Option(help: "factformer/ifactformer: value width per head.")
+  var headWidth = 16
+
+  @Option(
+    help: "factformer/ifactformer: query/key width per head = head width × this (default 2 factformer, 3 ifactformer).")
+  var kernelMultiplier: Int?
+
+  @Option(help: "ifactformer: applications L of each layer's shared block (u ← u + block(u)/L).")
+  var repeats = 10
+
+  @Option(help: "factformer/ifactformer: standard deviation of the Fourier positional features.")
+  var fourierScale = 8.0
 
   @Option(
     help:
@@ -152,6 +176,12 @@ struct Train: ParsableCommand {
     }
     guard TrainingLossKind(rawValue: loss) != nil else { throw ValidationError("--loss must be l2, h1 or mse") }
     guard width >= 1, layers >= 1 else { throw ValidationError("--width and --layers must be ≥ 1") }
+    guard heads >= 1, headWidth >= 1, repeats >= 1, (kernelMultiplier ?? 1) >= 1 else {
+      throw ValidationError("--heads, --head-width, --repeats and --kernel-multiplier must be ≥ 1")
+    }
+    guard fourierScale.isFinite, fourierScale >= 0 else {
+      throw ValidationError("--fourier-scale must be a finite number ≥ 0, got \(fourierScale)")
+    }
     if resume && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
   }
 
@@ -207,6 +237,25 @@ struct Train: ParsableCommand {
       let selection: PODModeSelection = podModes.map { .count($0) } ?? .energy(podEnergy ?? 0.999)
       let pod = try PODDeepONet<Float>.fit(config, selection: selection, targets: targets, seed: seed)
       try fit(Trainer(model: pod, configuration: training, train: train, test: testSet), threads: threadCount)
+    case FactFormer<Float>.modelName:
+      let config = FactFormerConfiguration(
+        inChannels: train.inputChannels, outChannels: train.targetChannels, dimensions: train.gridShape.count,
+        width: width, depth: layers, heads: heads, headWidth: headWidth, kernelMultiplier: kernelMultiplier ?? 2,
+        fourierScale: fourierScale, domainLength: domain.map { $0.upper - $0.lower })
+      try config.validate()
+      try fit(
+        Trainer(model: FactFormer<Float>(config, seed: seed), configuration: training, train: train, test: testSet),
+        threads: threadCount)
+    case IFactFormer<Float>.modelName:
+      let config = IFactFormerConfiguration(
+        inChannels: train.inputChannels, outChannels: train.targetChannels, dimensions: train.gridShape.count,
+        width: width, depth: layers, repeats: repeats, heads: heads, headWidth: headWidth,
+        kernelMultiplier: kernelMultiplier ?? 3, fourierScale: fourierScale,
+        domainLength: domain.map { $0.upper - $0.lower })
+      try config.validate()
+      try fit(
+        Trainer(model: IFactFormer<Float>(config, seed: seed), configuration: training, train: train, test: testSet),
+        threads: threadCount)
     default:
       let config = FNOConfiguration(
         inChannels: train.inputChannels, outChannels: train.targetChannels, hiddenChannels: width,
@@ -250,6 +299,14 @@ struct Train: ParsableCommand {
       let energy = c.capturedEnergy.map { String(format: "%.5f", $0) }.joined(separator: ", ")
       return "POD-DeepONet branch \([c.inChannels * c.sensors] + c.branchWidths + [c.outChannels * c.modes]) "
         + "\(c.modes) modes (energy \(energy)) \(c.activation.rawValue)"
+    }
+    if let c = model.configuration as? FactFormerConfiguration {
+      return
+        "FactFormer width \(c.width) depth \(c.depth) heads \(c.heads)×\(c.headWidth) kernel ×\(c.kernelMultiplier)"
+    }
+    if let c = model.configuration as? IFactFormerConfiguration {
+      return "IFactFormer-m width \(c.width) depth \(c.depth) L \(c.repeats) heads \(c.heads)×\(c.headWidth) "
+        + "kernel ×\(c.kernelMultiplier)"
     }
     return M.modelName
   }
