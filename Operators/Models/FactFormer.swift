@@ -114,12 +114,8 @@ public struct FactFormer<T: RealScalar>: Module {
   public let configuration: FactFormerConfiguration
   /// Lifting in → C.
   public var encoder: Linear<T>
-  /// Positional encoding of each layer.
-  public var positionals: [FourierPositionalEncoding<T>]
-  /// Attention block of each layer.
-  public var blocks: [FactorizedAttention<T>]
-  /// C → C/2 (no bias), then C/2 → out.
-  public var decoder: [Linear<T>]
+  /// Positional encodings, attention blocks (chained) and decoder.
+  public var body: FactorizedTransformerLayers<T>
 
   /// A model initialized from `seed`. The configuration must be valid (``FactFormerConfiguration/validate()``).
   public init(_ configuration: FactFormerConfiguration, seed: UInt64) {
@@ -128,33 +124,15 @@ public struct FactFormer<T: RealScalar>: Module {
     self.configuration = c
     var rng = PhiloxRandom(seed: seed)
     encoder = Linear(c.inChannels, c.width, rng: &rng)
-    var positionals: [FourierPositionalEncoding<T>] = []
-    var blocks: [FactorizedAttention<T>] = []
-    for _ in 0..<c.depth {
-      positionals.append(
-        FourierPositionalEncoding(dimensions: c.dimensions, channels: c.width, scale: c.fourierScale, rng: &rng))
-      blocks.append(
-        FactorizedAttention(
-          dimensions: c.dimensions, channels: c.width, heads: c.heads, headWidth: c.headWidth,
-          kernelMultiplier: c.kernelMultiplier, combination: .chained, rng: &rng))
-    }
-    self.positionals = positionals
-    self.blocks = blocks
-    decoder = [Linear(c.width, c.width / 2, bias: false, rng: &rng), Linear(c.width / 2, c.outChannels, rng: &rng)]
+    body = FactorizedTransformerLayers(
+      dimensions: c.dimensions, width: c.width, depth: c.depth, heads: c.heads, headWidth: c.headWidth,
+      kernelMultiplier: c.kernelMultiplier, combination: .chained, fourierScale: c.fourierScale,
+      outChannels: c.outChannels, domainLength: c.domainLength, rng: &rng)
   }
 
-  public mutating func visitParameters(_ body: (String, inout Tensor<T>) -> Void) {
-    encoder.visitParameters { body("encoder." + $0, &$1) }
-    for l in blocks.indices {
-      positionals[l].visitParameters { body("layers.\(l).positional." + $0, &$1) }
-      blocks[l].visitParameters { body("layers.\(l).attention." + $0, &$1) }
-    }
-    for j in decoder.indices { decoder[j].visitParameters { body("decoder.\(j)." + $0, &$1) } }
-  }
-
-  /// The coordinates of each axis of a grid of extents `grid`.
-  public func coordinates(grid: [Int]) -> [[Double]] {
-    zip(grid, configuration.domainLength).map { axisCoordinates(count: $0, length: $1) }
+  public mutating func visitParameters(_ visit: (String, inout Tensor<T>) -> Void) {
+    encoder.visitParameters { visit("encoder." + $0, &$1) }
+    body.visitParameters(visit)
   }
 
   /// Applies the model to `[B, in, n₁, …, n_d]`.
@@ -163,13 +141,13 @@ public struct FactFormer<T: RealScalar>: Module {
     precondition(
       x.rank == c.dimensions + 2 && x.shape[1] == c.inChannels,
       "FactFormer expects [batch, \(c.inChannels), \(c.dimensions) spatial axes], got \(x.shape)")
-    let coords = coordinates(grid: Array(x.shape[2...]))
+    let coords = body.coordinates(grid: Array(x.shape[2...]))
     var u = encoder(channelsLast(x))
-    for l in blocks.indices {
-      u = u + positionals[l](coordinates: coords)
-      u = u + blocks[l](u, coordinates: coords)
+    for l in body.blocks.indices {
+      u = u + body.positionals[l](coordinates: coords)
+      u = u + body.blocks[l](u, coordinates: coords)
     }
-    return channelsFirst(decoder[1](gelu(decoder[0](u))))
+    return body.decode(u)
   }
 
   /// Inference on an array (no tape).
@@ -181,38 +159,8 @@ extension FactFormer: NeuralOperator {
   public var inputChannels: Int { configuration.inChannels }
   public var outputChannels: Int { configuration.outChannels }
   public var spatialDimensions: Int { configuration.dimensions }
-
-  public func namedBuffers() -> [(name: String, value: NDArray<T>)] {
-    positionals.enumerated().map { ("layers.\($0.offset).positional.frequencies", $0.element.frequencies) }
-  }
-
+  public func namedBuffers() -> [(name: String, value: NDArray<T>)] { body.namedBuffers() }
   public mutating func loadBuffers(_ values: [String: NDArray<T>]) throws {
-    try loadFrequencyBuffers(values, into: &positionals, modelName: Self.modelName)
+    try body.loadBuffers(values, modelName: Self.modelName)
   }
-}
-
-/// Loads `layers.{ℓ}.positional.frequencies` into the positional encodings; every buffer must be
-/// present with its shape and no other buffer may be given.
-func loadFrequencyBuffers<T: RealScalar>(
-  _ values: [String: NDArray<T>], into positionals: inout [FourierPositionalEncoding<T>], modelName: String
-) throws {
-  var problems: [String] = []
-  var known = Set<String>()
-  for l in positionals.indices {
-    let name = "layers.\(l).positional.frequencies"
-    known.insert(name)
-    guard let v = values[name] else {
-      problems.append("missing buffer \(name)")
-      continue
-    }
-    guard v.shape == positionals[l].frequencies.shape else {
-      problems.append("buffer \(name) has shape \(v.shape), expected \(positionals[l].frequencies.shape)")
-      continue
-    }
-    positionals[l].frequencies = v
-  }
-  for name in values.keys.sorted() where !known.contains(name) {
-    problems.append("unknown buffer \(name) (not part of this \(modelName) model)")
-  }
-  guard problems.isEmpty else { throw OperatorsError.parameterMismatch(problems) }
 }

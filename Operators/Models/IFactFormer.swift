@@ -93,12 +93,8 @@ public struct IFactFormer<T: RealScalar>: Module {
   public let configuration: IFactFormerConfiguration
   /// in → C/2, then C/2 → C (no bias).
   public var encoder: [Linear<T>]
-  /// Positional encoding of each layer.
-  public var positionals: [FourierPositionalEncoding<T>]
-  /// The shared block of each layer.
-  public var blocks: [FactorizedAttention<T>]
-  /// C → C/2 (no bias), then C/2 → out.
-  public var decoder: [Linear<T>]
+  /// Positional encodings, shared attention blocks (parallel) and decoder.
+  public var body: FactorizedTransformerLayers<T>
 
   /// A model initialized from `seed`. The configuration must be valid (``IFactFormerConfiguration/validate()``).
   public init(_ configuration: IFactFormerConfiguration, seed: UInt64) {
@@ -107,33 +103,15 @@ public struct IFactFormer<T: RealScalar>: Module {
     self.configuration = c
     var rng = PhiloxRandom(seed: seed)
     encoder = [Linear(c.inChannels, c.width / 2, rng: &rng), Linear(c.width / 2, c.width, bias: false, rng: &rng)]
-    var positionals: [FourierPositionalEncoding<T>] = []
-    var blocks: [FactorizedAttention<T>] = []
-    for _ in 0..<c.depth {
-      positionals.append(
-        FourierPositionalEncoding(dimensions: c.dimensions, channels: c.width, scale: c.fourierScale, rng: &rng))
-      blocks.append(
-        FactorizedAttention(
-          dimensions: c.dimensions, channels: c.width, heads: c.heads, headWidth: c.headWidth,
-          kernelMultiplier: c.kernelMultiplier, combination: .parallel, rng: &rng))
-    }
-    self.positionals = positionals
-    self.blocks = blocks
-    decoder = [Linear(c.width, c.width / 2, bias: false, rng: &rng), Linear(c.width / 2, c.outChannels, rng: &rng)]
+    body = FactorizedTransformerLayers(
+      dimensions: c.dimensions, width: c.width, depth: c.depth, heads: c.heads, headWidth: c.headWidth,
+      kernelMultiplier: c.kernelMultiplier, combination: .parallel, fourierScale: c.fourierScale,
+      outChannels: c.outChannels, domainLength: c.domainLength, rng: &rng)
   }
 
-  public mutating func visitParameters(_ body: (String, inout Tensor<T>) -> Void) {
-    for j in encoder.indices { encoder[j].visitParameters { body("encoder.\(j)." + $0, &$1) } }
-    for l in blocks.indices {
-      positionals[l].visitParameters { body("layers.\(l).positional." + $0, &$1) }
-      blocks[l].visitParameters { body("layers.\(l).attention." + $0, &$1) }
-    }
-    for j in decoder.indices { decoder[j].visitParameters { body("decoder.\(j)." + $0, &$1) } }
-  }
-
-  /// The coordinates of each axis of a grid of extents `grid`.
-  public func coordinates(grid: [Int]) -> [[Double]] {
-    zip(grid, configuration.domainLength).map { axisCoordinates(count: $0, length: $1) }
+  public mutating func visitParameters(_ visit: (String, inout Tensor<T>) -> Void) {
+    for j in encoder.indices { encoder[j].visitParameters { visit("encoder.\(j)." + $0, &$1) } }
+    body.visitParameters(visit)
   }
 
   /// Applies the model to `[B, in, n₁, …, n_d]`.
@@ -142,14 +120,14 @@ public struct IFactFormer<T: RealScalar>: Module {
     precondition(
       x.rank == c.dimensions + 2 && x.shape[1] == c.inChannels,
       "IFactFormer expects [batch, \(c.inChannels), \(c.dimensions) spatial axes], got \(x.shape)")
-    let coords = coordinates(grid: Array(x.shape[2...]))
+    let coords = body.coordinates(grid: Array(x.shape[2...]))
     var u = encoder[1](gelu(encoder[0](channelsLast(x))))
     let step = T(1) / T(c.repeats)
-    for l in blocks.indices {
-      u = u + positionals[l](coordinates: coords)
-      for _ in 0..<c.repeats { u = u + blocks[l](u, coordinates: coords) * step }
+    for l in body.blocks.indices {
+      u = u + body.positionals[l](coordinates: coords)
+      for _ in 0..<c.repeats { u = u + body.blocks[l](u, coordinates: coords) * step }
     }
-    return channelsFirst(decoder[1](gelu(decoder[0](u))))
+    return body.decode(u)
   }
 
   /// Inference on an array (no tape).
@@ -161,12 +139,8 @@ extension IFactFormer: NeuralOperator {
   public var inputChannels: Int { configuration.inChannels }
   public var outputChannels: Int { configuration.outChannels }
   public var spatialDimensions: Int { configuration.dimensions }
-
-  public func namedBuffers() -> [(name: String, value: NDArray<T>)] {
-    positionals.enumerated().map { ("layers.\($0.offset).positional.frequencies", $0.element.frequencies) }
-  }
-
+  public func namedBuffers() -> [(name: String, value: NDArray<T>)] { body.namedBuffers() }
   public mutating func loadBuffers(_ values: [String: NDArray<T>]) throws {
-    try loadFrequencyBuffers(values, into: &positionals, modelName: Self.modelName)
+    try body.loadBuffers(values, modelName: Self.modelName)
   }
 }

@@ -42,16 +42,16 @@ struct FactFormerTests {
       inChannels: 1, outChannels: 1, dimensions: 2, width: 8, depth: 1, repeats: 4, heads: 2, headWidth: 2)
     let model = IFactFormer<Double>(config, seed: 6)
     let x = randn([1, 1, 5, 4], seed: 7)
-    let coords = model.coordinates(grid: [5, 4])
+    let coords = model.body.coordinates(grid: [5, 4])
     // The same computation written out by hand from the model's layers.
     var u =
       model.encoder[1](gelu(model.encoder[0](Tensor(x).permuted([0, 2, 3, 1]))))
-      + model.positionals[0](
+      + model.body.positionals[0](
         coordinates: coords)
-    for _ in 0..<4 { u = u + 0.25 * model.blocks[0](u, coordinates: coords) }
-    let expected = model.decoder[1](gelu(model.decoder[0](u))).permuted([0, 3, 1, 2]).value
+    for _ in 0..<4 { u = u + 0.25 * model.body.blocks[0](u, coordinates: coords) }
+    let expected = model.body.decoder[1](gelu(model.body.decoder[0](u))).permuted([0, 3, 1, 2]).value
     #expect(model(x).maxAbsDifference(expected) < 1e-13)
-    #expect(model.blocks.count == 1 && model.blocks[0].combination == .parallel)
+    #expect(model.body.blocks.count == 1 && model.body.blocks[0].combination == .parallel)
   }
 
   @Test("end-to-end gradient of both models against finite differences (Float64, sampled entries)")
