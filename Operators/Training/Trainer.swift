@@ -87,6 +87,11 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
     let model: M = try checkpoint.model()
     try Self.check(model: model, train, test)
     let d = state.data
+    guard d.inputFrames == train.inputFrames else {
+      throw TrainingError.dataMismatch(
+        "the run was started with input frames \(d.inputFrames.map(String.init) ?? "none (input → target)"), but the "
+          + "data are opened with \(train.inputFrames.map(String.init) ?? "none"); pass --input-frames accordingly")
+    }
     guard d.inputs == train.inputNames, d.targets == train.targetNames else {
       throw TrainingError.dataMismatch(
         "the run was started on inputs \(d.inputs) → targets \(d.targets), but \(train.url.path) gives "
@@ -113,6 +118,9 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
   }
 
   private static func check(model: M, _ train: FieldDataset, _ test: FieldDataset?) throws {
+    if let test, test.inputFrames != train.inputFrames {
+      throw TrainingError.dataMismatch("the training and test data are opened with different input frames")
+    }
     for (name, data) in [("training", train)] + (test.map { [("test", $0)] } ?? []) {
       guard data.inputChannels == model.inputChannels, data.targetChannels == model.outputChannels,
         data.gridShape.count == model.spatialDimensions
@@ -221,7 +229,8 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
       epoch: completedEpochs, configuration: configuration,
       data: DataDescription(
         inputs: train.inputNames, targets: train.targetNames, axes: train.axes, gridShape: train.gridShape,
-        trainFile: train.url.path, trainSamples: train.count, testSamples: test?.count ?? 0),
+        trainFile: train.url.path, trainSamples: train.count, testSamples: test?.count ?? 0,
+        inputFrames: train.inputFrames),
       history: history)
     let optimizer = configuration.optimizer == .adam ? adam.state : adamw.state
     return OperatorCheckpoint(

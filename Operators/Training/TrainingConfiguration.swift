@@ -160,12 +160,15 @@ public struct DataDescription: Codable, Sendable, Equatable {
   public var trainSamples: Int
   /// Samples used for testing (0: none).
   public var testSamples: Int
+  /// Autoregressive runs: input frames k per pair (``FieldDataset/inputFrames``); nil otherwise.
+  public var inputFrames: Int?
 
   /// A description.
   public init(
     inputs: [String], targets: [String], axes: [String], gridShape: [Int], trainFile: String, trainSamples: Int,
-    testSamples: Int
+    testSamples: Int, inputFrames: Int? = nil
   ) {
+    self.inputFrames = inputFrames
     self.inputs = inputs
     self.targets = targets
     self.axes = axes
