@@ -146,3 +146,76 @@ public func rolloutTrajectories<M: NeuralOperator>(
   return RolloutResult(
     predictions: predictions, truth: truth, times: Array(data.frameTimes[k..<(k + steps)]), stepErrors: errors)
 }
+
+/// Writes rollouts as a PDEKit NetCDF file on the axes (time, grid…): the initial states (role
+/// input, on the grid), per trajectory variable `<name>` the true frames (role target) and
+/// `<name>_rollout` the predicted ones (role prediction), with time the predicted frames' times; samples are `data`'s trajectories, in order,
+/// with their solver diagnostics.
+public func writeRollout(
+  _ result: RolloutResult, data: FieldDataset, modelName: String, modelConfiguration: String, to url: URL,
+  overwrite: Bool = false, history: String? = nil
+) throws {
+  let spaceAxes = try data.axes.map { name in
+    guard let a = data.fileAxes.first(where: { $0.name == name }) else {
+      throw OperatorsError.malformedFile("\(data.url.path): no coordinate variable for axis '\(name)'")
+    }
+    return a
+  }
+  let fileTime = data.fileAxes.first { $0.name == "time" }
+  let timeAxis = DatasetAxis(
+    name: "time", values: result.times, units: fileTime?.units ?? "1", longName: fileTime?.longName ?? "time")
+  let axes = ["time"] + data.axes
+  let info = Dictionary(data.fileVariables.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+  var variables: [DatasetVariable] = data.inputNames.map {
+    DatasetVariable(
+      name: $0, role: .input, axes: data.axes, longName: info[$0]?.longName ?? $0, units: info[$0]?.units)
+  }
+  for name in data.targetNames {
+    variables.append(
+      DatasetVariable(
+        name: name, role: .target, axes: axes, longName: info[name]?.longName ?? name, units: info[name]?.units))
+    variables.append(
+      DatasetVariable(
+        name: name + "_rollout", role: .prediction, axes: axes,
+        longName: "\(modelName) autoregressive rollout of \(info[name]?.longName ?? name)", units: info[name]?.units))
+  }
+  var schema = derivedSchema(
+    of: data, title: "\(modelName) rollouts", axes: [timeAxis] + spaceAxes, variables: variables)
+  let k = data.inputFrames ?? 0
+  schema.extraAttributes = [
+    "pdekit_prediction_model": modelName, "pdekit_prediction_model_config": modelConfiguration,
+    "pdekit_prediction_source": data.url.path,
+    "pdekit_rollout": "\(result.times.count) steps from frames 0..<\(k) (frame 0 = the initial state at time 0, "
+      + "frame f = the source's time index f - 1); step r predicts frame \(k) + r - 1",
+    "pdekit_rollout_step_relative_l2": result.stepErrors.map { String(format: "%.6g", $0) }.joined(separator: " "),
+    "pdekit_prediction_note": "solver diagnostics describe the source samples, not the predictions",
+  ]
+  try writeAtomically(to: url, schema: schema, overwrite: overwrite, history: history) { writer in
+    let diagnostics = try data.diagnostics()
+    let steps = result.times.count
+    let c = data.targetChannels
+    for s in 0..<data.samples.count {
+      let (p, t) = (result.predictions[sample: s], result.truth[sample: s])
+      var fields: [String: NDArray<Float>] = [:]
+      let initial = try data.trajectory(s)[sample: 0]
+      for (ch, name) in data.inputNames.enumerated() {
+        fields[name] = initial.samples(ch..<ch + 1).reshaped(data.gridShape)
+      }
+      for (ch, name) in data.targetNames.enumerated() {
+        func channel(_ a: NDArray<Float>) -> NDArray<Float> {
+          let size = data.gridShape.reduce(1, *)
+          return a.withUnsafeBufferPointer { src in
+            NDArray<Float>(shape: [steps] + data.gridShape) { dst in
+              for r in 0..<steps {
+                (dst.baseAddress! + r * size).update(from: src.baseAddress! + (r * c + ch) * size, count: size)
+              }
+            }
+          }
+        }
+        fields[name] = channel(t)
+        fields[name + "_rollout"] = channel(p)
+      }
+      _ = try writer.append(fields, diagnostics: diagnostics[s])
+    }
+  }
+}

@@ -26,6 +26,10 @@ struct Train: ParsableCommand {
       use --width and --layers for their width and depth; their rotary and Fourier positions are the \
       file's coordinates shifted to start at 0.
 
+      Time-dependent data (--input-frames k): each training pair is k consecutive frames of a \
+      trajectory (frame 0 = the initial-state input, frame f = the target at time index f − 1) and the \
+      next frame; `pdekit predict --rollout T` then rolls the model forward from the first k frames.
+
       Example: pdekit generate darcy --samples 250 --resolution 64 --out darcy.nc
                pdekit train --model fno --data darcy.nc --split 0.8 --epochs 20 --out fno.safetensors
                pdekit train --model deeponet --data f.nc --branch 40,40 --trunk 40,40 --activation relu \
@@ -33,6 +37,8 @@ struct Train: ParsableCommand {
                pdekit train --model pod-deeponet --data darcy.nc --branch 128,128 --pod-energy 0.999 --out pod.safetensors
                pdekit train --model factformer --data darcy.nc --width 64 --layers 3 --heads 4 --head-width 16 \
                  --out ff.safetensors
+               pdekit generate navier-stokes --samples 40 --resolution 64 --param t_end=20 --out ns.nc
+               pdekit train --model factformer --data ns.nc --input-frames 10 --width 64 --out ns-ff.safetensors
                pdekit train --model ifactformer --data darcy.nc --width 64 --layers 1 --repeats 6 --heads 4 \
                  --head-width 16 --out iff.safetensors
       """)
@@ -48,6 +54,14 @@ struct Train: ParsableCommand {
 
   @Option(help: "Fraction of --data used for training when there is no --test file (default 0.8).")
   var split: Double = 0.8
+
+  @Option(
+    help: ArgumentHelp(
+      "Autoregressive training on a time-dependent file: k consecutive frames in, the next frame out.",
+      discussion:
+        "Frame 0 is the input variable (initial state), frame f ≥ 1 the target at time index f − 1; every "
+        + "window of k frames of every trajectory is a training pair. Samples and --split count trajectories."))
+  var inputFrames: Int?
 
   @Option(help: "Use only this many training samples (default: all of the split).")
   var trainSamples: Int?
@@ -183,6 +197,10 @@ struct Train: ParsableCommand {
       throw ValidationError("--fourier-scale must be a finite number ≥ 0, got \(fourierScale)")
     }
     if resume && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
+    if let k = inputFrames, k < 1 { throw ValidationError("--input-frames must be ≥ 1, got \(k)") }
+    if inputFrames != nil && (model == DeepONet<Float>.modelName || model == PODDeepONet<Float>.modelName) {
+      throw ValidationError("--input-frames works with the grid models (fno, factformer, ifactformer)")
+    }
   }
 
   func run() throws {
@@ -391,16 +409,25 @@ struct Train: ParsableCommand {
     return values
   }
 
+  /// Opens samples of a file, as trajectories when --input-frames is given.
+  private func dataset(_ url: URL, _ samples: Range<Int>, inputs: [String]? = nil, targets: [String]? = nil) throws
+    -> FieldDataset
+  {
+    if let k = inputFrames {
+      return try FieldDataset(url: url, samples: samples, inputFrames: k, inputs: inputs, targets: targets)
+    }
+    return try FieldDataset(url: url, samples: samples, inputs: inputs, targets: targets)
+  }
+
   private func openData() throws -> (FieldDataset, FieldDataset?) {
     let dataURL = URL(fileURLWithPath: data)
     if let test {
       let trainCount = try sampleCount(dataURL)
-      let train = try FieldDataset(url: dataURL, samples: 0..<min(trainCount, trainSamples ?? trainCount))
+      let train = try dataset(dataURL, 0..<min(trainCount, trainSamples ?? trainCount))
       let testURL = URL(fileURLWithPath: test)
       let testCount = try sampleCount(testURL)
-      let testSet = try FieldDataset(
-        url: testURL, samples: 0..<min(testCount, testSamples ?? testCount), inputs: train.inputNames,
-        targets: train.targetNames)
+      let testSet = try dataset(
+        testURL, 0..<min(testCount, testSamples ?? testCount), inputs: train.inputNames, targets: train.targetNames)
       return (train, testSet)
     }
     let n = try sampleCount(dataURL)
@@ -410,9 +437,8 @@ struct Train: ParsableCommand {
     }
     let trainRange = 0..<min(splitAt, trainSamples ?? splitAt)
     let testRange = splitAt..<min(n, splitAt + (testSamples ?? n))
-    let train = try FieldDataset(url: dataURL, samples: trainRange)
-    let testSet = try FieldDataset(
-      url: dataURL, samples: testRange, inputs: train.inputNames, targets: train.targetNames)
+    let train = try dataset(dataURL, trainRange)
+    let testSet = try dataset(dataURL, testRange, inputs: train.inputNames, targets: train.targetNames)
     return (train, testSet)
   }
 }
