@@ -138,3 +138,33 @@ struct FactFormerTests {
     #expect(l2 <= i2 / 10, "IFactFormer loss \(i2) → \(l2)")
   }
 }
+
+@Suite("Factorized transformers: memory linear in the grid points")
+struct FactFormerMemoryTests {
+  /// Element counts of the largest array and of all arrays a training forward pass records.
+  static func recorded<M: NeuralOperator>(_ model: M, grid n: Int) -> (largest: Int, total: Int)
+  where M.Scalar == Float {
+    let tape = Tape<Float>()
+    var bound = model
+    bound.visitParameters { _, p in p = tape.variable(p.value) }
+    _ = bound(tape.variable(NDArray<Float>.randomNormal([1, 1, n, n], seed: 1))).sum()
+    let counts = tape.recordedElementCounts
+    return (counts.max()!, counts.reduce(0, +))
+  }
+
+  @Test("doubling a 2D grid's side multiplies the recorded activations by 4 (N), not 16 (an N × N kernel)")
+  func linearMemory() {
+    let ff = FactFormer<Float>(FactFormerTests.factformer, seed: 0)
+    let iff = IFactFormer<Float>(FactFormerTests.ifactformer, seed: 0)
+    for (small, large) in [
+      (Self.recorded(ff, grid: 16), Self.recorded(ff, grid: 32)),
+      (Self.recorded(iff, grid: 16), Self.recorded(iff, grid: 32)),
+    ] {
+      let largest = Double(large.largest) / Double(small.largest)
+      let total = Double(large.total) / Double(small.total)
+      #expect(largest <= 4.01 && total <= 4.01 && total > 3.5, "largest ×\(largest), total ×\(total)")
+    }
+    // The largest array at 32² is a field of the grid's size times the channels, far below N² = 1,048,576.
+    #expect(Self.recorded(ff, grid: 32).largest < 32 * 32 * 64)
+  }
+}
