@@ -69,6 +69,10 @@ struct Predict: ParsableCommand {
       print("wrote \(data.samples.count) rollouts of \(steps) steps to \(out)")
       return
     }
+    if let k = ckpt.trainingState?.data.inputFrames {
+      throw CLIError(
+        "\(options.checkpoint) maps \(k) frames to the next one; predict its trajectories with --rollout T")
+    }
     // Targets are written beside the predictions when the input file has them.
     let reader = try DatasetReader(url: url)
     let targetNames = ckpt.trainingState?.data.targets

@@ -65,9 +65,9 @@ for spec in "factformer|$ff" "ifactformer|$iff"; do
   "$py" - "$run/time-$model.jsonl" "$model" <<'PY' | tee -a "$run/timing.jsonl"
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-s = [r["epochSeconds"] for r in rows]
+s = [r["epoch_seconds"] for r in rows]
 print(json.dumps({"side": "pdekit", "model": sys.argv[2], "epoch_seconds": s,
-                  "median_epoch_seconds": statistics.median(s[1:] or s), "train_loss": [r["trainLoss"] for r in rows]}))
+                  "median_epoch_seconds": statistics.median(s[1:] or s), "train_loss": [r["train_loss"] for r in rows]}))
 PY
   "$py" "$here/peer_train.py" --checkpoint "$ckpt" --data "$d2" --train-samples 64 --batch-size 8 \
     --epochs "$epochs" --threads "$threads" | tee -a "$run/timing.jsonl"
