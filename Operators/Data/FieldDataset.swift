@@ -251,6 +251,34 @@ public final class FieldDataset: @unchecked Sendable {
     return trajectories[sample: sample]
   }
 
+  /// Autoregressive mode: the number of windows whose target lies `horizon` frames past the
+  /// inputs, samples × (F − k − horizon + 1); `horizon` 1 gives ``count``.
+  public func windowCount(horizon: Int) -> Int {
+    guard let k = inputFrames, horizon >= 1 else { return 0 }
+    return samples.count * Swift.max(0, frameCount - k - horizon + 1)
+  }
+
+  /// Autoregressive mode: inputs frames j ..< j + k and target frame j + k + horizon − 1 of the
+  /// windows `indices` numbered s · (F − k − horizon + 1) + j (``windowCount(horizon:)`` of them);
+  /// horizon 1 is ``batch(_:)``. The pushforward trick trains on these with horizon m.
+  public func windows(_ indices: [Int], horizon: Int) throws -> (inputs: NDArray<Float>, targets: NDArray<Float>) {
+    guard let k = inputFrames else {
+      throw OperatorsError.invalidArgument("\(url.path) was not opened for autoregressive use (inputFrames)")
+    }
+    let perSample = frameCount - k - horizon + 1
+    guard horizon >= 1, perSample >= 1 else {
+      throw OperatorsError.invalidArgument(
+        "\(url.path) has \(frameCount) frames per trajectory; \(k) input frames and a target \(horizon) frame(s) on "
+          + "do not fit")
+    }
+    if let bad = indices.first(where: { $0 < 0 || $0 >= samples.count * perSample }) {
+      throw OperatorsError.invalidArgument("window \(bad) is outside 0..<\(samples.count * perSample)")
+    }
+    // Renumber as horizon-1 windows (s · (F − k) + j), whose frames `frames` reads.
+    let oneStep = indices.map { ($0 / perSample) * windowsPerSample + $0 % perSample }
+    return (frames(oneStep, offset: 0, count: k), frames(oneStep, offset: k + horizon - 1, count: 1))
+  }
+
   /// Frames `first ..< first + n` of the trajectories of window indices, stacked frame-major as
   /// channels: [indices.count, n · C, grid…].
   private func frames(_ indices: [Int], offset: Int, count n: Int) -> NDArray<Float> {

@@ -219,3 +219,25 @@ public func writeRollout(
     }
   }
 }
+
+/// The last k frames of `window` ([B, k·C, grid…]) followed by `predicted` ([B, m, C, grid…]):
+/// the input window after m rollout steps, [B, k·C, grid…].
+func lastFrames(of window: NDArray<Float>, then predicted: NDArray<Float>) -> NDArray<Float> {
+  let (batch, steps) = (predicted.shape[0], predicted.shape[1])
+  let frameSize = predicted.count / Swift.max(1, batch * steps)
+  let k = window.count / Swift.max(1, batch * frameSize)
+  let keep = Swift.max(0, k - steps)
+  return window.withUnsafeBufferPointer { w in
+    predicted.withUnsafeBufferPointer { p in
+      NDArray<Float>(shape: window.shape) { out in
+        for b in 0..<batch {
+          let dst = out.baseAddress! + b * k * frameSize
+          dst.update(from: w.baseAddress! + (b * k + k - keep) * frameSize, count: keep * frameSize)
+          let used = k - keep
+          (dst + keep * frameSize).update(
+            from: p.baseAddress! + (b * steps + steps - used) * frameSize, count: used * frameSize)
+        }
+      }
+    }
+  }
+}

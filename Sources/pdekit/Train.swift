@@ -63,6 +63,14 @@ struct Train: ParsableCommand {
         + "window of k frames of every trajectory is a training pair. Samples and --split count trajectories."))
   var inputFrames: Int?
 
+  @Option(
+    help: ArgumentHelp(
+      "With --input-frames: pushforward training with m steps (1 = teacher forcing, the default).",
+      discussion:
+        "Each pair starts from k true frames; the model is applied m − 1 times without gradient on its own "
+        + "predictions and trained on the next step against the true frame (Brandstetter et al. 2022)."))
+  var pushforward: Int?
+
   @Option(help: "Use only this many training samples (default: all of the split).")
   var trainSamples: Int?
 
@@ -198,6 +206,12 @@ struct Train: ParsableCommand {
     }
     if resume && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
     if let k = inputFrames, k < 1 { throw ValidationError("--input-frames must be ≥ 1, got \(k)") }
+    if let m = pushforward {
+      guard m >= 1 else { throw ValidationError("--pushforward must be ≥ 1, got \(m)") }
+      guard inputFrames != nil else {
+        throw ValidationError("--pushforward needs --input-frames (time-dependent data)")
+      }
+    }
     if inputFrames != nil && (model == DeepONet<Float>.modelName || model == PODDeepONet<Float>.modelName) {
       throw ValidationError("--input-frames works with the grid models (fno, factformer, ifactformer)")
     }
@@ -225,7 +239,8 @@ struct Train: ParsableCommand {
     let training = TrainingConfiguration(
       epochs: epochs, batchSize: batchSize, learningRate: lr, optimizer: OptimizerKind(rawValue: optimizer)!,
       weightDecay: weightDecay, schedule: ScheduleKind(rawValue: schedule)!, stepSize: stepSize, gamma: gamma,
-      loss: TrainingLossKind(rawValue: loss)!, seed: seed, gradientClip: clip, normalize: !noNormalize)
+      loss: TrainingLossKind(rawValue: loss)!, seed: seed, gradientClip: clip, normalize: !noNormalize,
+      pushforwardSteps: pushforward)
     let domain = try train.axes.map { name in
       guard let axis = train.fileAxes.first(where: { $0.name == name }) else {
         throw CLIError("\(data): no coordinate variable for axis '\(name)'")

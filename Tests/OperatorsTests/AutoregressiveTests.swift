@@ -109,3 +109,61 @@ struct AutoregressiveTests {
     }
   }
 }
+
+@Suite("Autoregressive training: pushforward")
+struct PushforwardTests {
+  @Test("windows with horizon m: frames j…j+k−1 → frame j+k+m−1, numbered s·(F−k−m+1) + j")
+  func horizonWindows() throws {
+    let dir = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let url = dir.appendingPathComponent("t.nc")
+    try writeFrameLabelledDataset(url, samples: 2, times: 4, n: 3)
+    let data = try FieldDataset(url: url, inputFrames: 2)
+    // F = 5, k = 2, m = 2: 2 windows per sample.
+    #expect(data.windowCount(horizon: 2) == 4 && data.windowCount(horizon: 1) == data.count)
+    let (x, y) = try data.windows([3, 0], horizon: 2)
+    #expect(x[0, 0, 0, 0] == 101 && x[0, 1, 0, 0] == 102 && y[0, 0, 0, 0] == 104)
+    #expect(x[1, 0, 0, 0] == 0 && x[1, 1, 0, 0] == 1 && y[1, 0, 0, 0] == 3)
+    #expect(throws: OperatorsError.self) { _ = try data.windows([4], horizon: 2) }
+    #expect(throws: OperatorsError.self) { _ = try data.windows([0], horizon: 4) }
+  }
+
+  @Test("pushforward 2: the first epoch's loss is the one-step loss on (frame j+1, model's frame j+2) → frame j+3")
+  func pushforwardLoss() throws {
+    let dir = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let url = dir.appendingPathComponent("t.nc")
+    try writeFrameLabelledDataset(url, samples: 3, times: 4, n: 4)
+    let data = try FieldDataset(url: url, inputFrames: 2)
+    let model = FactFormer<Float>(
+      FactFormerConfiguration(inChannels: 2, outChannels: 1, dimensions: 2, width: 8, depth: 1, heads: 2, headWidth: 2),
+      seed: 3)
+    let pairs = data.windowCount(horizon: 2)
+    var trainer = try Trainer(
+      model: model,
+      configuration: TrainingConfiguration(epochs: 1, batchSize: pairs, normalize: false, pushforwardSteps: 2),
+      train: data, test: nil)
+    #expect(trainer.trainingPairs == 6)
+    let record = try trainer.trainEpoch()
+    let (x, y) = try data.windows(Array(0..<pairs), horizon: 2)
+    let first = model(Tensor(x)).value  // frame j + 2 predicted from frames j, j + 1
+    let window = NDArray<Float>(shape: x.shape) { p in
+      x.withUnsafeBufferPointer { xs in
+        first.withUnsafeBufferPointer { fs in
+          for b in 0..<pairs {
+            for i in 0..<16 {
+              p[b * 32 + i] = xs[b * 32 + 16 + i]
+              p[b * 32 + 16 + i] = fs[b * 16 + i]
+            }
+          }
+        }
+      }
+    }
+    let expected = LpLoss(spatialDimensions: 2)(model(Tensor(window)), Tensor(y)).scalar / Float(pairs)
+    #expect(abs(Float(record.trainLoss) - expected) <= 1e-5 * expected, "\(record.trainLoss) vs \(expected)")
+    #expect(throws: TrainingError.self) {
+      _ = try Trainer(
+        model: model, configuration: TrainingConfiguration(pushforwardSteps: 4), train: data, test: nil)
+    }
+  }
+}

@@ -4,7 +4,9 @@ import Testing
 
 @Suite("pdekit train/predict with the factorized transformers and autoregressive rollouts")
 struct FactFormerCommandLineTests {
-  @Test("train --model factformer --input-frames on a Navier-Stokes file, predict --rollout; ifactformer on Darcy")
+  @Test(
+    "train --model factformer --input-frames (and ifactformer --pushforward) on a Navier-Stokes file, predict --rollout; ifactformer on Darcy"
+  )
   func trainAndRollout() throws {
     let exe = pdekitExecutable().path
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pdekit-ff-\(UUID().uuidString)")
@@ -21,6 +23,13 @@ struct FactFormerCommandLineTests {
       "exec '\(exe)' train --model factformer --data '\(ns)' --input-frames 2 --epochs 1 --batch-size 4 \(small) "
         + "--out '\(model)'")
     #expect(train.status == 0, "\(train.stderr)")
+    let pushed = try shell(
+      "exec '\(exe)' train --model ifactformer --data '\(ns)' --input-frames 2 --pushforward 2 --epochs 1 "
+        + "--batch-size 4 --repeats 2 \(small) --out '\(dir.path)/push.safetensors'")
+    #expect(pushed.status == 0, "\(pushed.stderr)")
+    let noFrames = try shell(
+      "exec '\(exe)' train --model factformer --data '\(ns)' --pushforward 2 --out '\(dir.path)/np.safetensors'")
+    #expect(noFrames.status != 0 && noFrames.stderr.contains("--input-frames"), "\(noFrames.stderr)")
     let rolled = dir.appendingPathComponent("roll.nc").path
     let predict = try shell(
       "exec '\(exe)' predict --checkpoint '\(model)' --input '\(ns)' --samples 3:4 --rollout 3 --out '\(rolled)'")
