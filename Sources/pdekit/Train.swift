@@ -23,8 +23,9 @@ struct Train: ParsableCommand {
       replaced by POD modes of the training targets, Lu et al. 2022), factformer (factorized \
       transformer: one learned kernel per axis, chained; Li et al. 2023), ifactformer (IFactFormer-m: \
       one shared block per layer applied --repeats times, parallel axial kernels). The transformers \
-      use --width and --layers for their width and depth; their rotary and Fourier positions are the \
-      file's coordinates shifted to start at 0.
+      use --width and --layers for their width and depth; their rotary and Fourier positions are \
+      linspace(0, L, n) per axis, L the extent of the file's axis domain (the reference scripts use \
+      linspace(0, 2π, n)).
 
       Time-dependent data (--input-frames k): each training pair is k consecutive frames of a \
       trajectory (frame 0 = the initial-state input, frame f = the target at time index f − 1) and the \
