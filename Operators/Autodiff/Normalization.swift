@@ -45,22 +45,14 @@ func normalizeSets<T: RealScalar>(
         for p in 0..<positions {
           let row = xp.baseAddress! + base + p * rowStride
           for g in 0..<groups {
-            var acc = 0.0
-            for j in 0..<width { acc += Double(row[g * width + j]) }
-            sum[g] += acc
+            sum[g] += partialSums(row + g * width, width, shift: 0).sum
           }
         }
         for g in 0..<groups { sum[g] /= Double(n) }
         for p in 0..<positions {
           let row = xp.baseAddress! + base + p * rowStride
           for g in 0..<groups {
-            let mu = sum[g]
-            var acc = 0.0
-            for j in 0..<width {
-              let d = Double(row[g * width + j]) - mu
-              acc += d * d
-            }
-            squares[g] += acc
+            squares[g] += partialSums(row + g * width, width, shift: sum[g]).squares
           }
         }
         for g in 0..<groups { inverse[o * groups + g] = T(1 / (squares[g] / divisor + eps).squareRoot()) }
@@ -95,13 +87,7 @@ func normalizeSets<T: RealScalar>(
               let gr = gp.baseAddress! + base + p * rowStride
               let yr = yp.baseAddress! + base + p * rowStride
               for k in 0..<groups {
-                var a = 0.0
-                var b = 0.0
-                for j in 0..<width {
-                  let gv = Double(gr[k * width + j])
-                  a += gv
-                  b += gv * Double(yr[k * width + j])
-                }
+                let (a, b) = partialSumAndDot(gr + k * width, yr + k * width, width)
                 sumG[k] += a
                 sumGY[k] += b
               }
@@ -126,6 +112,53 @@ func normalizeSets<T: RealScalar>(
     }
     return [dx]
   }
+}
+
+/// Σ (x − shift) and Σ (x − shift)² over `n` values, in Double with four independent partial
+/// sums (a single accumulator is a chain of dependent additions the CPU cannot overlap).
+@inline(__always) func partialSums<T: RealScalar>(_ x: UnsafePointer<T>, _ n: Int, shift: Double) -> (
+  sum: Double, squares: Double
+) {
+  var s = (0.0, 0.0, 0.0, 0.0)
+  var q = (0.0, 0.0, 0.0, 0.0)
+  var j = 0
+  while j + 4 <= n {
+    let (a, b, c, d) = (
+      Double(x[j]) - shift, Double(x[j + 1]) - shift, Double(x[j + 2]) - shift, Double(x[j + 3]) - shift
+    )
+    s = (s.0 + a, s.1 + b, s.2 + c, s.3 + d)
+    q = (q.0 + a * a, q.1 + b * b, q.2 + c * c, q.3 + d * d)
+    j += 4
+  }
+  while j < n {
+    let a = Double(x[j]) - shift
+    s.0 += a
+    q.0 += a * a
+    j += 1
+  }
+  return ((s.0 + s.1) + (s.2 + s.3), (q.0 + q.1) + (q.2 + q.3))
+}
+
+/// Σ g and Σ g·y over `n` values, in Double with four independent partial sums.
+@inline(__always) func partialSumAndDot<T: RealScalar>(_ g: UnsafePointer<T>, _ y: UnsafePointer<T>, _ n: Int) -> (
+  Double, Double
+) {
+  var s = (0.0, 0.0, 0.0, 0.0)
+  var d = (0.0, 0.0, 0.0, 0.0)
+  var j = 0
+  while j + 4 <= n {
+    let (a, b, c, e) = (Double(g[j]), Double(g[j + 1]), Double(g[j + 2]), Double(g[j + 3]))
+    s = (s.0 + a, s.1 + b, s.2 + c, s.3 + e)
+    d = (d.0 + a * Double(y[j]), d.1 + b * Double(y[j + 1]), d.2 + c * Double(y[j + 2]), d.3 + e * Double(y[j + 3]))
+    j += 4
+  }
+  while j < n {
+    let a = Double(g[j])
+    s.0 += a
+    d.0 += a * Double(y[j])
+    j += 1
+  }
+  return ((s.0 + s.1) + (s.2 + s.3), (d.0 + d.1) + (d.2 + d.3))
 }
 
 /// Layer normalization over the last axis, with an optional elementwise affine map
