@@ -73,6 +73,11 @@ public struct OperatorCheckpoint: Sendable {
     } catch {
       throw OperatorsError.malformedFile("checkpoint model_config does not describe a \(modelName) model: \(error)")
     }
+    do {
+      try M.validateConfiguration(configuration)
+    } catch {
+      throw OperatorsError.malformedFile("checkpoint model_config is not a valid \(modelName) configuration: \(error)")
+    }
     var model = M(configuration, seed: 0)
     try model.loadParameters(Dictionary(parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }))
     try model.loadBuffers(Dictionary(buffers.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }))

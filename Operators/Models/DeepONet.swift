@@ -204,4 +204,5 @@ extension DeepONet: NeuralOperator {
   public var inputChannels: Int { configuration.inChannels }
   public var outputChannels: Int { configuration.outChannels }
   public var spatialDimensions: Int { configuration.dimensions }
+  public static func validateConfiguration(_ configuration: Configuration) throws { try configuration.validate() }
 }

@@ -159,6 +159,7 @@ extension FactFormer: NeuralOperator {
   public var inputChannels: Int { configuration.inChannels }
   public var outputChannels: Int { configuration.outChannels }
   public var spatialDimensions: Int { configuration.dimensions }
+  public static func validateConfiguration(_ configuration: Configuration) throws { try configuration.validate() }
   public func namedBuffers() -> [(name: String, value: NDArray<T>)] { body.namedBuffers() }
   public mutating func loadBuffers(_ values: [String: NDArray<T>]) throws {
     try body.loadBuffers(values, modelName: Self.modelName)

@@ -18,7 +18,13 @@ public protocol NeuralOperator: Module {
   var configuration: Configuration { get }
 
   /// A model with freshly initialized parameters; the same seed gives the same parameters.
+  /// The configuration must pass ``validateConfiguration(_:)``.
   init(_ configuration: Configuration, seed: UInt64)
+
+  /// Throws ``OperatorsError/invalidArgument(_:)`` for a configuration ``init(_:seed:)`` cannot
+  /// build (checked before a checkpoint's model is built, so that a bad file is an error, not a
+  /// crash). Default: every configuration is accepted.
+  static func validateConfiguration(_ configuration: Configuration) throws
 
   /// Input channels expected in dimension 1 of the input.
   var inputChannels: Int { get }
@@ -42,6 +48,8 @@ public protocol NeuralOperator: Module {
 }
 
 extension NeuralOperator {
+  public static func validateConfiguration(_ configuration: Configuration) throws {}
+
   public func namedBuffers() -> [(name: String, value: NDArray<Scalar>)] { [] }
 
   public mutating func loadBuffers(_ values: [String: NDArray<Scalar>]) throws {
@@ -93,6 +101,16 @@ extension OperatorCheckpoint {
 
 extension FNO: NeuralOperator {
   public static var modelName: String { "fno" }
+  public static func validateConfiguration(_ c: FNOConfiguration) throws {
+    guard (1...3).contains(c.dimensions), c.modes.allSatisfy({ $0 >= 1 }) else {
+      throw OperatorsError.invalidArgument("FNO takes 1–3 spatial axes with modes ≥ 1, got modes \(c.modes)")
+    }
+    guard c.layers >= 1, c.hiddenChannels >= 1, c.inChannels >= 1, c.outChannels >= 1,
+      c.liftingChannels >= 1, c.projectionChannels >= 1
+    else {
+      throw OperatorsError.invalidArgument("FNO needs at least one layer and one channel everywhere")
+    }
+  }
   public var inputChannels: Int { configuration.inChannels }
   public var outputChannels: Int { configuration.outChannels }
   public var spatialDimensions: Int { configuration.dimensions }

@@ -245,6 +245,7 @@ extension PODDeepONet: NeuralOperator {
   public var inputChannels: Int { configuration.inChannels }
   public var outputChannels: Int { configuration.outChannels }
   public var spatialDimensions: Int { configuration.dimensions }
+  public static func validateConfiguration(_ configuration: Configuration) throws { try configuration.validate() }
 
   public func namedBuffers() -> [(name: String, value: NDArray<T>)] { [("pod.basis", basis), ("pod.mean", mean)] }
 

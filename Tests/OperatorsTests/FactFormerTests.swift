@@ -168,3 +168,21 @@ struct FactFormerMemoryTests {
     #expect(Self.recorded(ff, grid: 32).largest < 32 * 32 * 64)
   }
 }
+
+@Suite("Checkpoints with an invalid model configuration")
+struct InvalidConfigurationTests {
+  @Test("a model_config the model cannot be built from is a malformed-file error, not a crash")
+  func refused() throws {
+    var ff = OperatorCheckpoint(model: FactFormer<Float>(FactFormerTests.factformer, seed: 0))
+    ff.modelConfiguration = ff.modelConfiguration.replacingOccurrences(of: "\"width\":16", with: "\"width\":7")
+    #expect(ff.modelConfiguration.contains("\"width\":7"))
+    #expect(throws: OperatorsError.self) { _ = try ff.model(FactFormer<Float>.self) }
+    var iff = OperatorCheckpoint(model: IFactFormer<Float>(FactFormerTests.ifactformer, seed: 0))
+    iff.modelConfiguration = iff.modelConfiguration.replacingOccurrences(of: "\"repeats\":3", with: "\"repeats\":0")
+    #expect(throws: OperatorsError.self) { _ = try iff.model(IFactFormer<Float>.self) }
+    let fnoConfig = FNOConfiguration(inChannels: 1, outChannels: 1, hiddenChannels: 4, modes: [2, 2], layers: 1)
+    var fno = OperatorCheckpoint(model: FNO<Float>(fnoConfig, seed: 0))
+    fno.modelConfiguration = fno.modelConfiguration.replacingOccurrences(of: "\"layers\":1", with: "\"layers\":0")
+    #expect(throws: OperatorsError.self) { _ = try fno.model(FNO<Float>.self) }
+  }
+}
