@@ -69,15 +69,8 @@ public final class FieldDataset: @unchecked Sendable {
     memoryBudget: Int = 4 << 30
   ) throws {
     self.url = url
-    let reader = try DatasetReader(url: url)
+    let (reader, range) = try Self.open(url, samples)
     self.reader = reader
-    let range = samples ?? 0..<reader.sampleCount
-    guard range.lowerBound >= 0, range.upperBound <= reader.sampleCount else {
-      throw OperatorsError.invalidArgument(
-        "\(url.path) has \(reader.sampleCount) samples; samples \(range.lowerBound)..<\(range.upperBound) are out of range"
-      )
-    }
-    guard !range.isEmpty else { throw OperatorsError.invalidArgument("\(url.path): no samples selected") }
     self.samples = range
     func select(_ names: [String]?, role: VariableRole) throws -> [DatasetVariableInfo] {
       if let names {
@@ -152,16 +145,10 @@ public final class FieldDataset: @unchecked Sendable {
     url: URL, samples: Range<Int>? = nil, inputFrames k: Int, inputs: [String]? = nil, targets: [String]? = nil,
     memoryBudget: Int = 4 << 30
   ) throws {
-    self.url = url
-    let reader = try DatasetReader(url: url)
-    self.reader = reader
-    let range = samples ?? 0..<reader.sampleCount
-    guard range.lowerBound >= 0, range.upperBound <= reader.sampleCount, !range.isEmpty else {
-      throw OperatorsError.invalidArgument(
-        "\(url.path) has \(reader.sampleCount) samples; samples \(range.lowerBound)..<\(range.upperBound) are empty or out of range"
-      )
-    }
     guard k >= 1 else { throw OperatorsError.invalidArgument("input frames must be ≥ 1, got \(k)") }
+    self.url = url
+    let (reader, range) = try Self.open(url, samples)
+    self.reader = reader
     self.samples = range
     func pick(_ names: [String]?, _ role: VariableRole) throws -> [DatasetVariableInfo] {
       let found = try names.map { try $0.map { try reader.variable(named: $0) } } ?? reader.variables(role: role)
@@ -294,6 +281,19 @@ public final class FieldDataset: @unchecked Sendable {
         }
       }
     }
+  }
+
+  /// Opens `url` and checks that `samples` (nil: all) is a non-empty range of its samples.
+  private static func open(_ url: URL, _ samples: Range<Int>?) throws -> (DatasetReader, Range<Int>) {
+    let reader = try DatasetReader(url: url)
+    let range = samples ?? 0..<reader.sampleCount
+    guard range.lowerBound >= 0, range.upperBound <= reader.sampleCount else {
+      throw OperatorsError.invalidArgument(
+        "\(url.path) has \(reader.sampleCount) samples; samples \(range.lowerBound)..<\(range.upperBound) are out of range"
+      )
+    }
+    guard !range.isEmpty else { throw OperatorsError.invalidArgument("\(url.path): no samples selected") }
+    return (reader, range)
   }
 
   /// Reads `names` for the file samples `rows` as [rows, C, grid…], checking for NaN.
