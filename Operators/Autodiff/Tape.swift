@@ -51,6 +51,10 @@ public final class Tape<T: RealScalar>: @unchecked Sendable {
   /// Number of recorded nodes (variables and operation results).
   public var count: Int { nodes.withLock { $0.count } }
 
+  /// Element count of every recorded node (variables and operation results), in recording order:
+  /// what a forward pass holds for the backward pass, for memory accounting.
+  public var recordedElementCounts: [Int] { nodes.withLock { $0.map { $0.shape.reduce(1, *) } } }
+
   /// Removes every node; tensors recorded earlier must not be used with this tape afterwards.
   public func reset() { nodes.withLock { $0.removeAll(keepingCapacity: true) } }
 

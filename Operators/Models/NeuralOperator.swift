@@ -6,7 +6,7 @@ import Numerics
 /// A model that maps gridded input functions to gridded output functions and can be trained,
 /// checkpointed and evaluated by ``Trainer``, ``OperatorCheckpoint`` and ``evaluate(_:on:batchSize:)``.
 ///
-/// Conforming types: ``FNO``, ``DeepONet``, ``PODDeepONet``.
+/// Conforming types: ``FNO``, ``DeepONet``, ``PODDeepONet``, ``FactFormer``, ``IFactFormer``.
 public protocol NeuralOperator: Module {
   /// Hyperparameters; stored as JSON in checkpoints (`model_config`).
   associatedtype Configuration: Codable, Sendable, Equatable
@@ -53,6 +53,7 @@ public protocol NeuralOperator: Module {
 }
 
 extension NeuralOperator {
+
   public func namedBuffers() -> [(name: String, value: NDArray<Scalar>)] { [] }
 
   public mutating func loadBuffers(_ values: [String: NDArray<Scalar>]) throws {
@@ -81,7 +82,10 @@ public protocol NeuralOperatorVisitor {
 
 extension OperatorCheckpoint {
   /// The model names checkpoints may hold (``NeuralOperator/modelName`` of every model).
-  public static let knownModels = [FNO<Float>.modelName, DeepONet<Float>.modelName, PODDeepONet<Float>.modelName]
+  public static let knownModels = [
+    FNO<Float>.modelName, DeepONet<Float>.modelName, PODDeepONet<Float>.modelName, FactFormer<Float>.modelName,
+    IFactFormer<Float>.modelName,
+  ]
 
   /// Loads the checkpoint's model as its concrete type and passes it to `visitor`.
   /// Throws for a model name this PDEKit does not know, or a model that does not load.
@@ -90,6 +94,8 @@ extension OperatorCheckpoint {
     case FNO<Float>.modelName: return try visitor.visit(try model(FNO<Float>.self))
     case DeepONet<Float>.modelName: return try visitor.visit(try model(DeepONet<Float>.self))
     case PODDeepONet<Float>.modelName: return try visitor.visit(try model(PODDeepONet<Float>.self))
+    case FactFormer<Float>.modelName: return try visitor.visit(try model(FactFormer<Float>.self))
+    case IFactFormer<Float>.modelName: return try visitor.visit(try model(IFactFormer<Float>.self))
     default:
       throw OperatorsError.malformedFile(
         "the checkpoint holds a '\(modelName)' model; this PDEKit knows \(Self.knownModels.joined(separator: ", "))")

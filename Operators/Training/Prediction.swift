@@ -140,13 +140,8 @@ public func writePredictions<M: NeuralOperator>(
         name: p, role: .prediction, axes: input.axes,
         longName: "\(M.modelName.uppercased()) prediction of \(info[t]?.longName ?? t)", units: info[t]?.units))
   }
-  let attributes = input.fileAttributes
-  var schema = DatasetSchema(
-    title: "\(M.modelName.uppercased()) predictions for \(attributes["title"] ?? input.url.lastPathComponent)",
-    pde: attributes["pde"] ?? "unknown", equation: attributes["equation"] ?? "",
-    boundaryConditions: attributes["boundary_conditions"] ?? "", discretization: attributes["discretization"] ?? "",
-    solver: attributes["solver"] ?? "", rtol: Double(attributes["rtol"] ?? "") ?? 0,
-    configJSON: attributes["pdekit_config"] ?? "{}", axes: outAxes, variables: variables)
+  var schema = derivedSchema(
+    of: input, title: "\(M.modelName.uppercased()) predictions", axes: outAxes, variables: variables)
   schema.extraAttributes = [
     "pdekit_prediction_model": M.modelName, "pdekit_prediction_model_config": checkpoint.modelConfiguration,
     "pdekit_prediction_source": input.url.path,
@@ -155,13 +150,7 @@ public func writePredictions<M: NeuralOperator>(
       : "the input file's grid",
     "pdekit_prediction_note": "solver diagnostics describe the source samples, not the predictions",
   ]
-  let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-  try? FileManager.default.removeItem(at: tmp)
-  if FileManager.default.fileExists(atPath: url.path) && !overwrite {
-    throw OperatorsError.invalidArgument("\(url.path) exists; pass --overwrite to replace it")
-  }
-  let writer = try DatasetWriter.create(at: tmp, schema: schema, overwrite: true, history: history)
-  do {
+  try writeAtomically(to: url, schema: schema, overwrite: overwrite, history: history) { writer in
     let diagnostics = try input.diagnostics()
     let gridShape = outAxes.map(\.values.count)
     for start in stride(from: 0, to: input.count, by: max(1, batchSize)) {
@@ -187,6 +176,38 @@ public func writePredictions<M: NeuralOperator>(
       }
       progress?(indices.last! + 1, input.count)
     }
+  }
+  return input.count
+}
+
+/// A schema for data derived from `source`'s file (predictions, rollouts): the file's descriptive
+/// attributes (pde, equation, boundary conditions, discretization, solver, rtol, generation
+/// config) with `title` prefixed to its title, and the given axes and variables.
+func derivedSchema(of source: FieldDataset, title: String, axes: [DatasetAxis], variables: [DatasetVariable])
+  -> DatasetSchema
+{
+  let attributes = source.fileAttributes
+  return DatasetSchema(
+    title: "\(title) for \(attributes["title"] ?? source.url.lastPathComponent)",
+    pde: attributes["pde"] ?? "unknown", equation: attributes["equation"] ?? "",
+    boundaryConditions: attributes["boundary_conditions"] ?? "", discretization: attributes["discretization"] ?? "",
+    solver: attributes["solver"] ?? "", rtol: Double(attributes["rtol"] ?? "") ?? 0,
+    configJSON: attributes["pdekit_config"] ?? "{}", axes: axes, variables: variables)
+}
+
+/// Writes a dataset atomically: `body` appends the samples to a writer on a temporary file, which
+/// replaces `url` only once complete (removed on error). Refuses an existing `url` unless `overwrite`.
+func writeAtomically(
+  to url: URL, schema: DatasetSchema, overwrite: Bool, history: String?, _ body: (DatasetWriter) throws -> Void
+) throws {
+  let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
+  try? FileManager.default.removeItem(at: tmp)
+  if FileManager.default.fileExists(atPath: url.path) && !overwrite {
+    throw OperatorsError.invalidArgument("\(url.path) exists; pass --overwrite to replace it")
+  }
+  let writer = try DatasetWriter.create(at: tmp, schema: schema, overwrite: true, history: history)
+  do {
+    try body(writer)
     try writer.close()
     guard rename(tmp.path, url.path) == 0 else {
       throw OperatorsError.invalidArgument(
@@ -197,5 +218,4 @@ public func writePredictions<M: NeuralOperator>(
     try? FileManager.default.removeItem(at: tmp)
     throw error
   }
-  return input.count
 }

@@ -58,7 +58,7 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
   /// A fresh run: fits the normalizers on `train` and checks that the data fit the model.
   public init(model: M, configuration: TrainingConfiguration, train: FieldDataset, test: FieldDataset?) throws {
     try configuration.validate()
-    try Self.check(model: model, train, test)
+    try Self.check(model: model, train, test, configuration: configuration)
     self.model = model
     self.configuration = configuration
     self.train = train
@@ -85,8 +85,13 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
         "the checkpoint has no training state (it was saved for inference only); start a new run instead of resuming")
     }
     let model: M = try checkpoint.model()
-    try Self.check(model: model, train, test)
+    try Self.check(model: model, train, test, configuration: state.configuration)
     let d = state.data
+    guard d.inputFrames == train.inputFrames else {
+      throw TrainingError.dataMismatch(
+        "the run was started with input frames \(d.inputFrames.map(String.init) ?? "none (input → target)"), but the "
+          + "data are opened with \(train.inputFrames.map(String.init) ?? "none"); pass --input-frames accordingly")
+    }
     guard d.inputs == train.inputNames, d.targets == train.targetNames else {
       throw TrainingError.dataMismatch(
         "the run was started on inputs \(d.inputs) → targets \(d.targets), but \(train.url.path) gives "
@@ -112,7 +117,22 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
     adamw.state = optimizer
   }
 
-  private static func check(model: M, _ train: FieldDataset, _ test: FieldDataset?) throws {
+  private static func check(
+    model: M, _ train: FieldDataset, _ test: FieldDataset?, configuration: TrainingConfiguration
+  ) throws {
+    if let m = configuration.pushforwardSteps, m > 1 {
+      guard train.inputFrames != nil else {
+        throw TrainingError.dataMismatch("pushforward training needs trajectories (input frames)")
+      }
+      guard train.windowCount(horizon: m) >= 1 else {
+        throw TrainingError.dataMismatch(
+          "\(train.url.path): \(train.frameCount) frames per trajectory leave no window for \(train.inputFrames!) "
+            + "input frames and \(m) pushforward steps")
+      }
+    }
+    if let test, test.inputFrames != train.inputFrames {
+      throw TrainingError.dataMismatch("the training and test data are opened with different input frames")
+    }
     for (name, data) in [("training", train)] + (test.map { [("test", $0)] } ?? []) {
       guard data.inputChannels == model.inputChannels, data.targetChannels == model.outputChannels,
         data.gridShape.count == model.spatialDimensions
@@ -129,7 +149,7 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
   /// Philox(seed, stream = epoch + 1).
   public func permutation(epoch: Int) -> [Int] {
     var rng = PhiloxRandom(seed: configuration.seed, stream: UInt64(epoch) + 1)
-    var p = Array(0..<train.count)
+    var p = Array(0..<trainingPairs)
     if p.count > 1 {
       for i in stride(from: p.count - 1, to: 0, by: -1) {
         let j = Int(rng.next() % UInt64(i + 1))
@@ -137,6 +157,29 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
       }
     }
     return p
+  }
+
+  /// Pushforward steps m (1: teacher forcing).
+  var pushforward: Int { configuration.pushforwardSteps ?? 1 }
+
+  /// Training pairs per epoch: the training samples, or with pushforward m the windows whose
+  /// target lies m frames past their inputs.
+  public var trainingPairs: Int { pushforward > 1 ? train.windowCount(horizon: pushforward) : train.count }
+
+  /// The normalized inputs and targets of the training pairs `indices`. With pushforward m the
+  /// model (untracked) first rolls each window m − 1 steps forward in physical units, and the input
+  /// is the last k frames of true and predicted ones; the target is the true frame after them.
+  func trainingBatch(_ indices: [Int]) throws -> (NDArray<Float>, NDArray<Float>) {
+    var (x, y) = pushforward > 1 ? try train.windows(indices, horizon: pushforward) : try train.batch(indices)
+    if pushforward > 1 {
+      let predicted = try rollout(
+        model, inputNormalizer: inputNormalizer, targetNormalizer: targetNormalizer, initial: x,
+        steps: pushforward - 1)
+      x = lastFrames(of: x, then: predicted)
+    }
+    if let n = inputNormalizer { x = n.encode(x) }
+    if let n = targetNormalizer { y = n.encode(y) }
+    return (x, y)
   }
 
   private func lossValue(_ prediction: Tensor<Float>, _ target: Tensor<Float>) -> Tensor<Float> {
@@ -168,9 +211,7 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
     let saved = model
     let savedOptimizer = (adam, adamw)
     for (b, indices) in batches.enumerated() {
-      var (x, y) = try train.batch(indices)
-      if let n = inputNormalizer { x = n.encode(x) }
-      if let n = targetNormalizer { y = n.encode(y) }
+      let (x, y) = try trainingBatch(indices)
       let target = Tensor(y)
       var (value, grads) = valueAndGradient(at: model) { m in lossValue(m(Tensor(x)), target) }
       let loss = Double(value)
@@ -189,7 +230,7 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
     }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     var record = EpochRecord(
-      epoch: epoch + 1, trainLoss: total / Double(train.count), testL2: nil, testH1: nil, epochSeconds: seconds,
+      epoch: epoch + 1, trainLoss: total / Double(order.count), testL2: nil, testH1: nil, epochSeconds: seconds,
       learningRate: lr)
     if let test {
       let report = try evaluate(
@@ -221,7 +262,8 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
       epoch: completedEpochs, configuration: configuration,
       data: DataDescription(
         inputs: train.inputNames, targets: train.targetNames, axes: train.axes, gridShape: train.gridShape,
-        trainFile: train.url.path, trainSamples: train.count, testSamples: test?.count ?? 0),
+        trainFile: train.url.path, trainSamples: train.count, testSamples: test?.count ?? 0,
+        inputFrames: train.inputFrames),
       history: history)
     let optimizer = configuration.optimizer == .adam ? adam.state : adamw.state
     return OperatorCheckpoint(

@@ -61,13 +61,21 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
   public var gradientClip: Double?
   /// Normalize inputs and targets per channel (mean 0, std 1 on the training split).
   public var normalize: Bool
+  /// Autoregressive training only: the pushforward trick with m steps (Brandstetter, Worrall,
+  /// Welling, "Message Passing Neural PDE Solvers", ICLR 2022, §2.3). Each pair starts from k true
+  /// frames, the model is applied m − 1 times without gradient feeding back its own predictions,
+  /// and the loss is the one-step loss of the last application against the true frame m − 1 steps
+  /// further on. nil or 1: teacher forcing (every input is true frames).
+  public var pushforwardSteps: Int?
 
   /// A configuration; unspecified options take the defaults above.
   public init(
     epochs: Int = 20, batchSize: Int = 20, learningRate: Double = 1e-3, optimizer: OptimizerKind = .adam,
     weightDecay: Double = 0, schedule: ScheduleKind = .constant, stepSize: Int = 100, gamma: Double = 0.5,
-    loss: TrainingLossKind = .l2, seed: UInt64 = 0, gradientClip: Double? = nil, normalize: Bool = true
+    loss: TrainingLossKind = .l2, seed: UInt64 = 0, gradientClip: Double? = nil, normalize: Bool = true,
+    pushforwardSteps: Int? = nil
   ) {
+    self.pushforwardSteps = pushforwardSteps
     self.epochs = epochs
     self.batchSize = batchSize
     self.learningRate = learningRate
@@ -94,6 +102,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     guard stepSize >= 1 else { throw bad("step size must be ≥ 1 epoch, got \(stepSize)") }
     guard gamma > 0, gamma <= 1 else { throw bad("gamma must be in (0, 1], got \(gamma)") }
     if let c = gradientClip, !(c > 0 && c.isFinite) { throw bad("gradient clip must be positive, got \(c)") }
+    if let m = pushforwardSteps, m < 1 { throw bad("pushforward steps must be ≥ 1, got \(m)") }
   }
 
   /// The learning rate during epoch `epoch` (0-based).
@@ -160,12 +169,15 @@ public struct DataDescription: Codable, Sendable, Equatable {
   public var trainSamples: Int
   /// Samples used for testing (0: none).
   public var testSamples: Int
+  /// Autoregressive runs: input frames k per pair (``FieldDataset/inputFrames``); nil otherwise.
+  public var inputFrames: Int?
 
   /// A description.
   public init(
     inputs: [String], targets: [String], axes: [String], gridShape: [Int], trainFile: String, trainSamples: Int,
-    testSamples: Int
+    testSamples: Int, inputFrames: Int? = nil
   ) {
+    self.inputFrames = inputFrames
     self.inputs = inputs
     self.targets = targets
     self.axes = axes

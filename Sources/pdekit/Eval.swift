@@ -8,7 +8,9 @@ struct Eval: ParsableCommand {
     abstract: "Test error of a trained model on a dataset: relative L2 and H1, mean and spread.",
     discussion: """
       Predicts every sample of --data with the checkpoint's model (inputs normalized and outputs \
-      decoded with the normalizers stored in the checkpoint) and compares with the file's targets.
+      decoded with the normalizers stored in the checkpoint) and compares with the file's targets. \
+      A model trained with --input-frames k is scored on every window of k frames → next frame of \
+      each trajectory (the one-step error; pdekit predict --rollout gives the rollout error).
 
       Example: pdekit eval --checkpoint fno.safetensors --data darcy-test.nc
       """)
@@ -23,8 +25,12 @@ struct Eval: ParsableCommand {
 
   func run() throws {
     let (ckpt, url, range) = try options.prepare(file: data)
-    let set = try FieldDataset(
-      url: url, samples: range, inputs: ckpt.trainingState?.data.inputs, targets: ckpt.trainingState?.data.targets)
+    let (inputs, targets) = (ckpt.trainingState?.data.inputs, ckpt.trainingState?.data.targets)
+    // A model trained on k frames → next frame is evaluated on every such window (one-step error).
+    let set =
+      try ckpt.trainingState?.data.inputFrames.map {
+        try FieldDataset(url: url, samples: range, inputFrames: $0, inputs: inputs, targets: targets)
+      } ?? FieldDataset(url: url, samples: range, inputs: inputs, targets: targets)
     let report = try ckpt.withModel(Evaluate(checkpoint: ckpt, data: set, batchSize: options.batchSize))
     let msPerSample = report.warmMillisecondsPerSample
     let coldMsPerSample = 1000 * report.inferenceSeconds / Double(set.count)
@@ -45,12 +51,23 @@ struct Eval: ParsableCommand {
       print(String(decoding: bytes, as: UTF8.self))
       return
     }
-    print("\(set.count) samples of \(data) on \(set.gridShape)")
+    if let k = set.inputFrames {
+      print(
+        "\(set.count) windows (\(k) frames → next) of \(set.samples.count) trajectories of \(data) on \(set.gridShape)")
+    } else {
+      print("\(set.count) samples of \(data) on \(set.gridShape)")
+    }
     for (name, e) in [("relative L2", report.relativeL2), ("relative H1", report.relativeH1)] {
+      // Window i of the autoregressive set is frame i mod (F − k) + k of trajectory i / (F − k).
+      let worst = e.argmax ?? 0
+      let place =
+        set.inputFrames.map { k in
+          "sample \(range.lowerBound + worst / set.windowsPerSample), frame \(worst % set.windowsPerSample + k)"
+        } ?? "sample \(range.lowerBound + worst)"
       print(
         String(
-          format: "%@: mean %.5f  std %.5f  median %.5f  max %.5f (sample %d)", name, e.mean, e.standardDeviation,
-          e.median, e.max, range.lowerBound + (e.argmax ?? 0)))
+          format: "%@: mean %.5f  std %.5f  median %.5f  max %.5f (%@)", name, e.mean, e.standardDeviation,
+          e.median, e.max, place))
     }
     print(
       String(

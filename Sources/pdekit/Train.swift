@@ -20,16 +20,31 @@ struct Train: ParsableCommand {
 
       Models: fno (Fourier neural operator), deeponet (MLP branch on the input's sensor values, MLP \
       trunk on the grid coordinates, as DeepXDE's DeepONetCartesianProd), pod-deeponet (the trunk \
-      replaced by POD modes of the training targets, Lu et al. 2022).
+      replaced by POD modes of the training targets, Lu et al. 2022), factformer (factorized \
+      transformer: one learned kernel per axis, chained; Li et al. 2023), ifactformer (IFactFormer-m: \
+      one shared block per layer applied --repeats times, parallel axial kernels). The transformers \
+      use --width and --layers for their width and depth; their rotary and Fourier positions are \
+      linspace(0, L, n) per axis, L the extent of the file's axis domain (the reference scripts use \
+      linspace(0, 2π, n)).
+
+      Time-dependent data (--input-frames k): each training pair is k consecutive frames of a \
+      trajectory (frame 0 = the initial-state input, frame f = the target at time index f − 1) and the \
+      next frame; `pdekit predict --rollout T` then rolls the model forward from the first k frames.
 
       Example: pdekit generate darcy --samples 250 --resolution 64 --out darcy.nc
                pdekit train --model fno --data darcy.nc --split 0.8 --epochs 20 --out fno.safetensors
                pdekit train --model deeponet --data f.nc --branch 40,40 --trunk 40,40 --activation relu \
                  --batch-size 150 --epochs 10000 --out don.safetensors
                pdekit train --model pod-deeponet --data darcy.nc --branch 128,128 --pod-energy 0.999 --out pod.safetensors
+               pdekit train --model factformer --data darcy.nc --width 64 --layers 3 --heads 4 --head-width 16 \
+                 --out ff.safetensors
+               pdekit generate navier-stokes --samples 40 --resolution 64 --param t_end=20 --out ns.nc
+               pdekit train --model factformer --data ns.nc --input-frames 10 --width 64 --out ns-ff.safetensors
+               pdekit train --model ifactformer --data darcy.nc --width 64 --layers 1 --repeats 6 --heads 4 \
+                 --head-width 16 --out iff.safetensors
       """)
 
-  @Option(help: "Model: fno, deeponet or pod-deeponet.")
+  @Option(help: "Model: fno, deeponet, pod-deeponet, factformer or ifactformer.")
   var model = "fno"
 
   @Option(help: "Training NetCDF file (PDEKit dataset).")
@@ -40,6 +55,22 @@ struct Train: ParsableCommand {
 
   @Option(help: "Fraction of --data used for training when there is no --test file (default 0.8).")
   var split: Double = 0.8
+
+  @Option(
+    help: ArgumentHelp(
+      "Autoregressive training on a time-dependent file: k consecutive frames in, the next frame out.",
+      discussion:
+        "Frame 0 is the input variable (initial state), frame f ≥ 1 the target at time index f − 1; every "
+        + "window of k frames of every trajectory is a training pair. Samples and --split count trajectories."))
+  var inputFrames: Int?
+
+  @Option(
+    help: ArgumentHelp(
+      "With --input-frames: pushforward training with m steps (1 = teacher forcing, the default).",
+      discussion:
+        "Each pair starts from k true frames; the model is applied m − 1 times without gradient on its own "
+        + "predictions and trained on the next step against the true frame (Brandstetter et al. 2022)."))
+  var pushforward: Int?
 
   @Option(help: "Use only this many training samples (default: all of the split).")
   var trainSamples: Int?
@@ -83,11 +114,27 @@ struct Train: ParsableCommand {
   @Option(help: "FNO: Fourier modes per axis, one number for all axes or a comma list (e.g. 12 or 12,16).")
   var modes = "12"
 
-  @Option(help: "FNO: channels of the Fourier layers.")
+  @Option(help: "FNO: channels of the Fourier layers; factformer/ifactformer: transformer width (even).")
   var width = 32
 
-  @Option(help: "FNO: number of Fourier layers.")
+  @Option(help: "FNO: number of Fourier layers; factformer/ifactformer: number of layers (depth).")
   var layers = 4
+
+  @Option(help: "factformer/ifactformer: attention heads.")
+  var heads = 4
+
+  @Option(help: "factformer/ifactformer: value width per head.")
+  var headWidth = 16
+
+  @Option(
+    help: "factformer/ifactformer: query/key width per head = head width × this (default 2 factformer, 3 ifactformer).")
+  var kernelMultiplier: Int?
+
+  @Option(help: "ifactformer: applications L of each layer's shared block (u ← u + block(u)/L).")
+  var repeats = 10
+
+  @Option(help: "factformer/ifactformer: standard deviation of the Fourier positional features.")
+  var fourierScale = 8.0
 
   @Option(
     help:
@@ -152,7 +199,23 @@ struct Train: ParsableCommand {
     }
     guard TrainingLossKind(rawValue: loss) != nil else { throw ValidationError("--loss must be l2, h1 or mse") }
     guard width >= 1, layers >= 1 else { throw ValidationError("--width and --layers must be ≥ 1") }
+    guard heads >= 1, headWidth >= 1, repeats >= 1, (kernelMultiplier ?? 1) >= 1 else {
+      throw ValidationError("--heads, --head-width, --repeats and --kernel-multiplier must be ≥ 1")
+    }
+    guard fourierScale.isFinite, fourierScale >= 0 else {
+      throw ValidationError("--fourier-scale must be a finite number ≥ 0, got \(fourierScale)")
+    }
     if resume && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
+    if let k = inputFrames, k < 1 { throw ValidationError("--input-frames must be ≥ 1, got \(k)") }
+    if let m = pushforward {
+      guard m >= 1 else { throw ValidationError("--pushforward must be ≥ 1, got \(m)") }
+      guard inputFrames != nil else {
+        throw ValidationError("--pushforward needs --input-frames (time-dependent data)")
+      }
+    }
+    if inputFrames != nil && (model == DeepONet<Float>.modelName || model == PODDeepONet<Float>.modelName) {
+      throw ValidationError("--input-frames works with the grid models (fno, factformer, ifactformer)")
+    }
   }
 
   func run() throws {
@@ -177,7 +240,8 @@ struct Train: ParsableCommand {
     let training = TrainingConfiguration(
       epochs: epochs, batchSize: batchSize, learningRate: lr, optimizer: OptimizerKind(rawValue: optimizer)!,
       weightDecay: weightDecay, schedule: ScheduleKind(rawValue: schedule)!, stepSize: stepSize, gamma: gamma,
-      loss: TrainingLossKind(rawValue: loss)!, seed: seed, gradientClip: clip, normalize: !noNormalize)
+      loss: TrainingLossKind(rawValue: loss)!, seed: seed, gradientClip: clip, normalize: !noNormalize,
+      pushforwardSteps: pushforward)
     let domain = try train.axes.map { name in
       guard let axis = train.fileAxes.first(where: { $0.name == name }) else {
         throw CLIError("\(data): no coordinate variable for axis '\(name)'")
@@ -207,6 +271,25 @@ struct Train: ParsableCommand {
       let selection: PODModeSelection = podModes.map { .count($0) } ?? .energy(podEnergy ?? 0.999)
       let pod = try PODDeepONet<Float>.fit(config, selection: selection, targets: targets, seed: seed)
       try fit(Trainer(model: pod, configuration: training, train: train, test: testSet), threads: threadCount)
+    case FactFormer<Float>.modelName:
+      let config = FactFormerConfiguration(
+        inChannels: train.inputChannels, outChannels: train.targetChannels, dimensions: train.gridShape.count,
+        width: width, depth: layers, heads: heads, headWidth: headWidth, kernelMultiplier: kernelMultiplier ?? 2,
+        fourierScale: fourierScale, domainLength: domain.map { $0.upper - $0.lower })
+      try config.validate()
+      try fit(
+        Trainer(model: FactFormer<Float>(config, seed: seed), configuration: training, train: train, test: testSet),
+        threads: threadCount)
+    case IFactFormer<Float>.modelName:
+      let config = IFactFormerConfiguration(
+        inChannels: train.inputChannels, outChannels: train.targetChannels, dimensions: train.gridShape.count,
+        width: width, depth: layers, repeats: repeats, heads: heads, headWidth: headWidth,
+        kernelMultiplier: kernelMultiplier ?? 3, fourierScale: fourierScale,
+        domainLength: domain.map { $0.upper - $0.lower })
+      try config.validate()
+      try fit(
+        Trainer(model: IFactFormer<Float>(config, seed: seed), configuration: training, train: train, test: testSet),
+        threads: threadCount)
     default:
       let config = FNOConfiguration(
         inChannels: train.inputChannels, outChannels: train.targetChannels, hiddenChannels: width,
@@ -251,6 +334,14 @@ struct Train: ParsableCommand {
       let energy = c.capturedEnergy.map { String(format: "%.5f", $0) }.joined(separator: ", ")
       return "POD-DeepONet branch \([c.inChannels * c.sensors] + c.branchWidths + [c.outChannels * c.modes]) "
         + "\(c.modes) modes (energy \(energy)) \(c.activation.rawValue)"
+    }
+    if let c = model.configuration as? FactFormerConfiguration {
+      return
+        "FactFormer width \(c.width) depth \(c.depth) heads \(c.heads)×\(c.headWidth) kernel ×\(c.kernelMultiplier)"
+    }
+    if let c = model.configuration as? IFactFormerConfiguration {
+      return "IFactFormer-m width \(c.width) depth \(c.depth) L \(c.repeats) heads \(c.heads)×\(c.headWidth) "
+        + "kernel ×\(c.kernelMultiplier)"
     }
     return M.modelName
   }
@@ -335,16 +426,25 @@ struct Train: ParsableCommand {
     return values
   }
 
+  /// Opens samples of a file, as trajectories when --input-frames is given.
+  private func dataset(_ url: URL, _ samples: Range<Int>, inputs: [String]? = nil, targets: [String]? = nil) throws
+    -> FieldDataset
+  {
+    if let k = inputFrames {
+      return try FieldDataset(url: url, samples: samples, inputFrames: k, inputs: inputs, targets: targets)
+    }
+    return try FieldDataset(url: url, samples: samples, inputs: inputs, targets: targets)
+  }
+
   private func openData() throws -> (FieldDataset, FieldDataset?) {
     let dataURL = URL(fileURLWithPath: data)
     if let test {
       let trainCount = try sampleCount(dataURL)
-      let train = try FieldDataset(url: dataURL, samples: 0..<min(trainCount, trainSamples ?? trainCount))
+      let train = try dataset(dataURL, 0..<min(trainCount, trainSamples ?? trainCount))
       let testURL = URL(fileURLWithPath: test)
       let testCount = try sampleCount(testURL)
-      let testSet = try FieldDataset(
-        url: testURL, samples: 0..<min(testCount, testSamples ?? testCount), inputs: train.inputNames,
-        targets: train.targetNames)
+      let testSet = try dataset(
+        testURL, 0..<min(testCount, testSamples ?? testCount), inputs: train.inputNames, targets: train.targetNames)
       return (train, testSet)
     }
     let n = try sampleCount(dataURL)
@@ -354,9 +454,8 @@ struct Train: ParsableCommand {
     }
     let trainRange = 0..<min(splitAt, trainSamples ?? splitAt)
     let testRange = splitAt..<min(n, splitAt + (testSamples ?? n))
-    let train = try FieldDataset(url: dataURL, samples: trainRange)
-    let testSet = try FieldDataset(
-      url: dataURL, samples: testRange, inputs: train.inputNames, targets: train.targetNames)
+    let train = try dataset(dataURL, trainRange)
+    let testSet = try dataset(dataURL, testRange, inputs: train.inputNames, targets: train.targetNames)
     return (train, testSet)
   }
 }

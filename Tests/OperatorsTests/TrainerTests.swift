@@ -160,6 +160,23 @@ struct TrainerTests {
       try DeepONet<Float>.validate(c)
       #expect(DeepONet<Float>.storageCount(c) == count(DeepONet<Float>(c, seed: 0)))
     }
+    for c in [
+      FactFormerConfiguration(inChannels: 2, outChannels: 1, dimensions: 2, width: 8, depth: 2, heads: 2, headWidth: 2),
+      FactFormerConfiguration(
+        inChannels: 1, outChannels: 2, dimensions: 3, width: 6, depth: 1, heads: 3, headWidth: 2, kernelMultiplier: 3),
+    ] {
+      try FactFormer<Float>.validate(c)
+      #expect(FactFormer<Float>.storageCount(c) == count(FactFormer<Float>(c, seed: 0)))
+    }
+    for c in [
+      IFactFormerConfiguration(
+        inChannels: 3, outChannels: 1, dimensions: 2, width: 8, depth: 2, heads: 2, headWidth: 2),
+      IFactFormerConfiguration(
+        inChannels: 1, outChannels: 1, dimensions: 1, width: 4, depth: 1, heads: 1, headWidth: 4, kernelMultiplier: 6),
+    ] {
+      try IFactFormer<Float>.validate(c)
+      #expect(IFactFormer<Float>.storageCount(c) == count(IFactFormer<Float>(c, seed: 0)))
+    }
     let pod = PODDeepONetConfiguration(inChannels: 1, outChannels: 2, grid: [6, 4], branchWidths: [5, 3], modes: 2)
     try PODDeepONet<Float>.validate(pod)
     #expect(PODDeepONet<Float>.storageCount(pod) == count(PODDeepONet<Float>(pod, seed: 0)))

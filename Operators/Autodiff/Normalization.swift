@@ -1,0 +1,216 @@
+// Normalization layers on the tape: layer normalization over the last axis (torch.nn.LayerNorm),
+// and group / instance normalization over all positions of a channel-last field, as the
+// factorized transformers use them (FactFormer's domain-wise `GroupNorm` with one group per head,
+// IFactFormer-m's `InstanceNorm3d`). All are one kernel: the array is viewed as
+// [outer, positions, groups, width] and each (outer, group) set of positions × width values is
+// shifted to mean 0 and scaled to variance 1. Statistics accumulate in Double.
+//
+// References: J. L. Ba, J. R. Kiros, G. E. Hinton, "Layer Normalization", arXiv:1607.06450;
+// Y. Wu, K. He, "Group Normalization", ECCV 2018; D. Ulyanov, A. Vedaldi, V. Lempitsky,
+// "Instance Normalization", arXiv:1607.08022.
+import Numerics
+
+/// Normalizes each (outer, group) set of `positions · width` values of `x` viewed as
+/// [outer, positions, groups, width]:
+///
+/// ```
+/// y = (x − μ) / √(σ² + ε),   σ² = Σ (x − μ)² / (n − c),  n = positions · width,  c = 1 if unbiased else 0
+/// ∂x = (ḡ − mean(ḡ) − y · Σ(ḡ ⊙ y) / (n − c)) / √(σ² + ε)        (per set)
+/// ```
+@specialized(where T == Float)
+@specialized(where T == Double)
+func normalizeSets<T: RealScalar>(
+  _ x: Tensor<T>, outer: Int, positions: Int, groups: Int, width: Int, eps: Double, unbiased: Bool
+) -> Tensor<T> {
+  precondition(outer * positions * groups * width == x.count, "normalizeSets: layout does not cover \(x.shape)")
+  let n = positions * width
+  let divisor = Double(n - (unbiased ? 1 : 0))
+  precondition(
+    divisor > 0, "normalization over \(n) value(s)\(unbiased ? " with the unbiased variance" : "") is undefined")
+  let sets = outer * groups
+  let rowStride = groups * width
+  var y: NDArray<T> = uninitializedArray(x.shape)
+  // 1/√(σ² + ε) per set, kept for the pullback with y.
+  var inverse = [T](repeating: 0, count: sets)
+  x.value.withUnsafeBufferPointer { xp in
+    y.withUnsafeMutableBufferPointer { yp in
+      var sum = [Double](repeating: 0, count: groups)
+      var squares = [Double](repeating: 0, count: groups)
+      for o in 0..<outer {
+        let base = o * positions * rowStride
+        for g in 0..<groups {
+          sum[g] = 0
+          squares[g] = 0
+        }
+        for p in 0..<positions {
+          let row = xp.baseAddress! + base + p * rowStride
+          for g in 0..<groups {
+            sum[g] += partialSums(row + g * width, width, shift: 0).sum
+          }
+        }
+        for g in 0..<groups { sum[g] /= Double(n) }
+        for p in 0..<positions {
+          let row = xp.baseAddress! + base + p * rowStride
+          for g in 0..<groups {
+            squares[g] += partialSums(row + g * width, width, shift: sum[g]).squares
+          }
+        }
+        for g in 0..<groups { inverse[o * groups + g] = T(1 / (squares[g] / divisor + eps).squareRoot()) }
+        for p in 0..<positions {
+          let row = xp.baseAddress! + base + p * rowStride
+          let out = yp.baseAddress! + base + p * rowStride
+          for g in 0..<groups {
+            let mu = T(sum[g])
+            let s = inverse[o * groups + g]
+            for j in 0..<width { out[g * width + j] = (row[g * width + j] - mu) * s }
+          }
+        }
+      }
+    }
+  }
+  let vy = y
+  let scales = inverse
+  return Tensor.record(y, [x]) { g, _ in
+    var dx: NDArray<T> = uninitializedArray(vy.shape)
+    g.withUnsafeBufferPointer { gp in
+      vy.withUnsafeBufferPointer { yp in
+        dx.withUnsafeMutableBufferPointer { dp in
+          var sumG = [Double](repeating: 0, count: groups)
+          var sumGY = [Double](repeating: 0, count: groups)
+          for o in 0..<outer {
+            let base = o * positions * rowStride
+            for k in 0..<groups {
+              sumG[k] = 0
+              sumGY[k] = 0
+            }
+            for p in 0..<positions {
+              let gr = gp.baseAddress! + base + p * rowStride
+              let yr = yp.baseAddress! + base + p * rowStride
+              for k in 0..<groups {
+                let (a, b) = partialSumAndDot(gr + k * width, yr + k * width, width)
+                sumG[k] += a
+                sumGY[k] += b
+              }
+            }
+            for p in 0..<positions {
+              let gr = gp.baseAddress! + base + p * rowStride
+              let yr = yp.baseAddress! + base + p * rowStride
+              let dr = dp.baseAddress! + base + p * rowStride
+              for k in 0..<groups {
+                let meanG = T(sumG[k] / Double(n))
+                let c = T(sumGY[k] / divisor)
+                let s = scales[o * groups + k]
+                for j in 0..<width {
+                  let i = k * width + j
+                  dr[i] = (gr[i] - meanG - yr[i] * c) * s
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return [dx]
+  }
+}
+
+/// Σ (x − shift) and Σ (x − shift)² over `n` values, in Double with four independent partial
+/// sums (a single accumulator is a chain of dependent additions the CPU cannot overlap).
+@inline(__always) func partialSums<T: RealScalar>(_ x: UnsafePointer<T>, _ n: Int, shift: Double) -> (
+  sum: Double, squares: Double
+) {
+  var s = (0.0, 0.0, 0.0, 0.0)
+  var q = (0.0, 0.0, 0.0, 0.0)
+  var j = 0
+  while j + 4 <= n {
+    let (a, b, c, d) = (
+      Double(x[j]) - shift, Double(x[j + 1]) - shift, Double(x[j + 2]) - shift, Double(x[j + 3]) - shift
+    )
+    s = (s.0 + a, s.1 + b, s.2 + c, s.3 + d)
+    q = (q.0 + a * a, q.1 + b * b, q.2 + c * c, q.3 + d * d)
+    j += 4
+  }
+  while j < n {
+    let a = Double(x[j]) - shift
+    s.0 += a
+    q.0 += a * a
+    j += 1
+  }
+  return ((s.0 + s.1) + (s.2 + s.3), (q.0 + q.1) + (q.2 + q.3))
+}
+
+/// Σ g and Σ g·y over `n` values, in Double with four independent partial sums.
+@inline(__always) func partialSumAndDot<T: RealScalar>(_ g: UnsafePointer<T>, _ y: UnsafePointer<T>, _ n: Int) -> (
+  Double, Double
+) {
+  var s = (0.0, 0.0, 0.0, 0.0)
+  var d = (0.0, 0.0, 0.0, 0.0)
+  var j = 0
+  while j + 4 <= n {
+    let (a, b, c, e) = (Double(g[j]), Double(g[j + 1]), Double(g[j + 2]), Double(g[j + 3]))
+    s = (s.0 + a, s.1 + b, s.2 + c, s.3 + e)
+    d = (d.0 + a * Double(y[j]), d.1 + b * Double(y[j + 1]), d.2 + c * Double(y[j + 2]), d.3 + e * Double(y[j + 3]))
+    j += 4
+  }
+  while j < n {
+    let a = Double(g[j])
+    s.0 += a
+    d.0 += a * Double(y[j])
+    j += 1
+  }
+  return ((s.0 + s.1) + (s.2 + s.3), (d.0 + d.1) + (d.2 + d.3))
+}
+
+/// Layer normalization over the last axis, with an optional elementwise affine map
+/// (`torch.nn.LayerNorm(C)`: biased variance, ε = 1e-5 by default).
+///
+/// ```
+/// y = (x − μ) / √(σ² + ε) ⊙ weight + bias        μ, σ² over the last axis of each row
+///     x: [..., C],  weight, bias: [C]
+/// ```
+@specialized(where T == Float)
+@specialized(where T == Double)
+public func layerNorm<T: RealScalar>(
+  _ x: Tensor<T>, weight: Tensor<T>? = nil, bias: Tensor<T>? = nil, eps: Double = 1e-5
+) -> Tensor<T> {
+  precondition(x.rank >= 1 && x.shape.last! >= 1, "layerNorm needs a last axis, got \(x.shape)")
+  let c = x.shape.last!
+  if let weight { precondition(weight.shape == [c], "layerNorm weight must be [\(c)], got \(weight.shape)") }
+  if let bias { precondition(bias.shape == [c], "layerNorm bias must be [\(c)], got \(bias.shape)") }
+  var y = normalizeSets(x, outer: x.count / c, positions: 1, groups: 1, width: c, eps: eps, unbiased: false)
+  if let weight { y = y * weight }
+  if let bias { y = y + bias }
+  return y
+}
+
+/// Group normalization of a channel-last field over all its positions (no affine map): the
+/// channels split into `groups` consecutive groups, and each (sample, group) is normalized over
+/// every position and every channel of the group. FactFormer's `GroupNorm(heads, …, domain_wise=True,
+/// affine=False)` uses the unbiased variance (`torch.var`) and ε = 1e-8.
+///
+/// ```
+/// x: [B, n₁, …, n_d, C],  C = groups · w
+/// y[b, …, g·w + j] = (x − μ_{b,g}) / √(σ²_{b,g} + ε),   μ, σ² over all positions and the w channels of group g
+/// ```
+@specialized(where T == Float)
+@specialized(where T == Double)
+public func groupNorm<T: RealScalar>(_ x: Tensor<T>, groups: Int, eps: Double, unbiased: Bool) -> Tensor<T> {
+  precondition(x.rank >= 2, "groupNorm needs [batch, positions…, channels], got \(x.shape)")
+  let c = x.shape.last!
+  precondition(groups >= 1 && c % groups == 0, "groupNorm: \(c) channels do not split into \(groups) groups")
+  let batch = x.shape[0]
+  let positions = x.shape.dropFirst().dropLast().reduce(1, *)
+  return normalizeSets(
+    x, outer: batch, positions: positions, groups: groups, width: c / groups, eps: eps, unbiased: unbiased)
+}
+
+/// Instance normalization of a channel-last field (no affine map), as `torch.nn.InstanceNorm3d`
+/// with its defaults: each (sample, channel) normalized over all positions, biased variance,
+/// ε = 1e-5.
+///
+/// ```
+/// x: [B, n₁, …, n_d, C]:   y[b, …, c] = (x − μ_{b,c}) / √(σ²_{b,c} + ε)
+/// ```
+public func instanceNorm<T: RealScalar>(_ x: Tensor<T>, eps: Double = 1e-5) -> Tensor<T> {
+  groupNorm(x, groups: x.shape.last!, eps: eps, unbiased: false)
+}
