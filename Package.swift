@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 // PDEKit: sparse PDE solvers, NetCDF dataset generation and neural operators in Swift.
 // Layout and dependency direction follow DESIGN.md:
-//   pdekit -> Operators, Solvers -> Datasets -> Numerics -> C shims (CFFTW, CBLAS, CSuiteSparse, CNetCDF).
+//   pdekit -> Hybrid -> Operators, Solvers -> Datasets -> Numerics -> C shims (CFFTW, CBLAS, CSuiteSparse, CNetCDF).
 import Foundation
 import PackageDescription
 
@@ -25,6 +25,7 @@ let package = Package(
     .library(name: "Datasets", targets: ["Datasets"]),
     .library(name: "Solvers", targets: ["Solvers"]),
     .library(name: "Operators", targets: ["Operators"]),
+    .library(name: "Hybrid", targets: ["Hybrid"]),
     .executable(name: "pdekit", targets: ["pdekit"]),
   ],
   dependencies: [
@@ -46,16 +47,22 @@ let package = Package(
       name: "Solvers", dependencies: ["Numerics", "Datasets", "CSuiteSparse"], path: "Solvers", swiftSettings: nativeCPU
     ),
     .target(name: "Operators", dependencies: ["Numerics", "Datasets"], path: "Operators", swiftSettings: nativeCPU),
+    // Surrogate-in-the-loop solvers (neural warm start, bandit-tuned relaxation): the one place that
+    // uses both Solvers and Operators, so that neither depends on the other (DESIGN.md).
+    .target(
+      name: "Hybrid", dependencies: ["Numerics", "Datasets", "Solvers", "Operators"], path: "Hybrid",
+      swiftSettings: nativeCPU),
     .executableTarget(
       name: "pdekit",
       dependencies: [
-        "Numerics", "Datasets", "Solvers", "Operators", "CFFTW", "CBLAS", "CSuiteSparse", "CNetCDF",
+        "Numerics", "Datasets", "Solvers", "Operators", "Hybrid", "CFFTW", "CBLAS", "CSuiteSparse", "CNetCDF",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/pdekit", swiftSettings: nativeCPU),
     // Benchmark driver (build with `swift build -c release --product pdekit-bench`); see bench/README.md.
     .executableTarget(
-      name: "pdekit-bench", dependencies: ["Numerics", "Solvers", "Operators", "CBLAS"], path: "bench/driver",
+      name: "pdekit-bench", dependencies: ["Numerics", "Datasets", "Solvers", "Operators", "Hybrid", "CBLAS"],
+      path: "bench/driver",
       swiftSettings: nativeCPU),
 
     .testTarget(name: "NumericsTests", dependencies: ["Numerics"], path: "Tests/NumericsTests"),
@@ -64,6 +71,9 @@ let package = Package(
     .testTarget(
       name: "OperatorsTests", dependencies: ["Operators", "Numerics", "Datasets"], path: "Tests/OperatorsTests",
       exclude: ["Fixtures"]),
+    .testTarget(
+      name: "HybridTests", dependencies: ["Hybrid", "Solvers", "Operators", "Numerics", "Datasets"],
+      path: "Tests/HybridTests"),
   ],
   swiftLanguageModes: [.v6]
 )
