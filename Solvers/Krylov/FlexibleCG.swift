@@ -13,7 +13,9 @@
 // Safeguard: a direction p reduces the squared A-norm error by (pᵀr)²/(pᵀAp). When the primary
 // preconditioner's direction reduces it by (almost) nothing — |pᵀr| ≤ θ‖p‖‖r‖, i.e. p is nearly
 // orthogonal to the residual — or pᵀAp ≤ 0, or its output is not finite, the step is redone with
-// the fallback preconditioner (e.g. IC(0) or AMG) and counted in `fallbackSteps`.
+// the fallback preconditioner (e.g. IC(0) or AMG) and counted in `fallbackSteps`. With
+// `compareWithFallback`, every step builds both directions and keeps the one with the larger
+// reduction (pᵀr)²/(pᵀAp): twice the work per step, but never less progress than the fallback's.
 //
 // What it checks: pᵀAp < 0 with no fallback left (`.indefiniteOperator`), a zero or non-finite
 // direction (`.breakdown`). It does not check that
@@ -31,7 +33,7 @@ import Numerics
 ///
 /// Inputs: SPD `A`, `b`, initial guess `x` (overwritten), a primary preconditioner (may be
 /// nonlinear or vary), an optional SPD fallback. Options as `ConjugateGradient` (`rtol` 1e-8,
-/// `atol` 0, `maxIterations` 2n, `history`). Storage: 2(m + 1) + 3 n-vectors; a solve allocates
+/// `atol` 0, `maxIterations` 2n, `history`). Storage: 2(m + 1) + 5 n-vectors; a solve allocates
 /// nothing beyond the history array.
 public final class FlexibleCG {
   /// Size n of the systems.
@@ -40,19 +42,24 @@ public final class FlexibleCG {
   public let truncation: Int
   /// A step is redone with the fallback when |pᵀr| ≤ θ‖p‖‖r‖ (default θ = 1e-3).
   public var fallbackThreshold: Double
+  /// Build both directions every step and keep the better one (see the file header).
+  public var compareWithFallback: Bool
   /// Steps of the last solve that used the fallback preconditioner.
   public private(set) var fallbackSteps = 0
   let work: ScratchVectors
   var pAp: [Double]
 
   /// Allocates the workspace for n×n systems, keeping `truncation` ≥ 1 previous directions.
-  public init(dimension: Int, truncation: Int = 5, fallbackThreshold: Double = 1e-3) {
+  public init(
+    dimension: Int, truncation: Int = 5, fallbackThreshold: Double = 1e-3, compareWithFallback: Bool = false
+  ) {
     precondition(truncation >= 1, "FCG needs a truncation of at least 1 direction")
     self.dimension = dimension
     self.truncation = truncation
     self.fallbackThreshold = fallbackThreshold
-    // r, z, x-temp, then (p_i, Ap_i) for i in the ring of truncation + 1 directions.
-    work = ScratchVectors(n: dimension, count: 3 + 2 * (truncation + 1))
+    self.compareWithFallback = compareWithFallback
+    // r, z, x-temp, a saved candidate (p, Ap), then (p_i, Ap_i) for the ring of truncation + 1 directions.
+    work = ScratchVectors(n: dimension, count: 5 + 2 * (truncation + 1))
     pAp = [Double](repeating: 0, count: truncation + 1)
   }
 
@@ -71,9 +78,9 @@ public final class FlexibleCG {
     if options.history { history.reserveCapacity(min(maxIterations + 1, 10_000)) }
     fallbackSteps = 0
     let slots = truncation + 1
-    let (r, z, scratch) = (work[0], work[1], work[2])
-    func p(_ k: Int) -> UnsafeMutablePointer<Double> { work[3 + 2 * (k % slots)] }
-    func ap(_ k: Int) -> UnsafeMutablePointer<Double> { work[4 + 2 * (k % slots)] }
+    let (r, z, scratch, savedP, savedAP) = (work[0], work[1], work[2], work[3], work[4])
+    func p(_ k: Int) -> UnsafeMutablePointer<Double> { work[5 + 2 * (k % slots)] }
+    func ap(_ k: Int) -> UnsafeMutablePointer<Double> { work[6 + 2 * (k % slots)] }
     return b.withUnsafeBufferPointer { bb in
       x.withUnsafeMutableBufferPointer { xx in
         pAp.withUnsafeMutableBufferPointer { d in
@@ -122,6 +129,18 @@ public final class FlexibleCG {
             if weak, let fallback {
               fallbackSteps += 1
               step = direction(fallback)
+            } else if compareWithFallback, let fallback, let primary = step {
+              savedP.update(from: p(k), count: n)
+              savedAP.update(from: ap(k), count: n)
+              if let other = direction(fallback), other.pAp > 0,
+                other.pr * other.pr / other.pAp > primary.pr * primary.pr / primary.pAp
+              {
+                fallbackSteps += 1
+                step = other
+              } else {
+                p(k).update(from: savedP, count: n)
+                ap(k).update(from: savedAP, count: n)
+              }
             }
             guard let s = step, s.pAp > 0 else {
               // A zero (or non-finite) direction is a breakdown of the preconditioner; pᵀAp < 0 means A is not SPD.
