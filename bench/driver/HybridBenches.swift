@@ -5,6 +5,7 @@
 //   pdekit-bench hybrid --n N --samples S --dir D [--bootstrap B] [--epochs E] [--width W] [--modes M]
 //                       [--rtol R] [--threads T] [--configs cholmod,amg-cg,recycled-cg,amg-cg+neural,...] [--reps K]
 //   pdekit-bench hybrid-bandit --n N --samples S [--rtol R] [--cost-scale C] [--seed K]
+//   pdekit-bench hybrid-precond --n N --train K --samples S [--residuals R] [--epochs E] [--width W] [--modes M]
 //
 // hybrid runs `HybridGenerator.run` (the library call behind `pdekit generate`) once per
 // configuration and repetition into D (replacing the file), and prints per configuration one JSON
@@ -18,13 +19,19 @@
 // --seed 0`), solves each with SSOR-CG for every ω of the grid 1.0, 1.1, …, 1.9 (the hindsight
 // table), then once through `BanditRelaxedCG`; it prints total iterations of the bandit, of
 // ω = 1 and of the best fixed ω, and the same over the last third of the sequence.
+//
+// hybrid-precond trains a `NeuralPreconditioner` on K Darcy systems (R white-noise residuals
+// each, CHOLMOD targets; training time reported), then solves S further systems with IC(0)-CG,
+// AMG-CG, FCG(5) + FNO with IC(0) fallback, and FCG(5) keeping the better of the FNO's and
+// IC(0)'s direction per step; per method: median iterations and median seconds per solve
+// (preconditioner setup included).
 import Datasets
 import Foundation
 import Hybrid
 import Numerics
 import Solvers
 
-let hybridSubcommands: Set<String> = ["hybrid", "hybrid-bandit"]
+let hybridSubcommands: Set<String> = ["hybrid", "hybrid-bandit", "hybrid-precond"]
 
 func runHybridSubcommand(_ name: String, _ args: ArraySlice<String>) {
   do {
@@ -35,6 +42,9 @@ func runHybridSubcommand(_ name: String, _ args: ArraySlice<String>) {
           allowed: [
             "n", "samples", "dir", "bootstrap", "epochs", "width", "modes", "rtol", "threads", "configs", "reps",
           ]))
+    } else if name == "hybrid-precond" {
+      try hybridPreconditioner(
+        FlagArgs(args, allowed: ["n", "train", "samples", "residuals", "epochs", "width", "modes", "rtol"]))
     } else {
       try hybridBandit(FlagArgs(args, allowed: ["n", "samples", "rtol", "cost-scale", "seed"]))
     }
@@ -132,4 +142,50 @@ func hybridBandit(_ a: FlagArgs) throws {
     "best_fixed_last_third": lateTotals.min()!, "omega1_last_third": lateTotals[0],
     "arms_played": solver.steps.map(\.arm), "table_s": tableSeconds, "bandit_s": banditSeconds,
   ])
+}
+
+func hybridPreconditioner(_ a: FlagArgs) throws {
+  let n = a.int("n", default: 32, min: 4)
+  let trainCount = a.int("train", default: 16, min: 1)
+  let count = a.int("samples", default: 20, min: 1)
+  let rtol = a.double("rtol", default: 1e-8)
+  let recipe = try DarcyRecipe(resolution: n, dimension: 2, parameters: [:])
+  func draw(_ i: Int) throws -> RecipeSample { try recipe.makeSample(sampleSeed: sampleSeed(runSeed: 0, index: i)) }
+  let train = try (0..<trainCount).map(draw)
+  let t0 = now()
+  let checkpoint = try NeuralPreconditioner.train(
+    coefficients: train.map { $0.inputs["coefficient"]! }, matrices: train.map(\.system.matrix), gridShape: [n, n],
+    residualsPerSystem: a.int("residuals", default: 8, min: 1), epochs: a.int("epochs", default: 30, min: 1),
+    width: a.int("width", default: 16, min: 1), modes: a.int("modes", default: 8, min: 1))
+  let trainingSeconds = now() - t0
+  let tests = try (trainCount..<(trainCount + count)).map(draw)
+  let options = KrylovOptions(rtol: rtol, maxIterations: 20 * n)
+  var results: [String: [(Int, Double, Bool)]] = [:]
+  for s in tests {
+    let (m, b) = (s.system.matrix, s.system.rhs)
+    for (name, algorithm) in [
+      ("ic0-cg", LinearSolverAlgorithm.cg(preconditioner: .ic0)), ("amg-cg", .cg(preconditioner: .amg)),
+    ] {
+      let t = now()
+      let r = try LinearSolver(algorithm, options: options).solve(s.system)
+      results[name, default: []].append((r.stats.iterations, now() - t, r.stats.converged))
+    }
+    for compare in [false, true] {
+      let t = now()
+      let pc = try NeuralPreconditioner(checkpoint, coefficient: s.inputs["coefficient"]!, gridShape: [n, n])
+      let fallback = try IncompleteCholeskyPreconditioner(m)
+      var x = [Double](repeating: 0, count: b.count)
+      let st = FlexibleCG(dimension: b.count, truncation: 5, compareWithFallback: compare).solve(
+        m, b, &x, preconditioner: pc, fallback: fallback, options: options)
+      results[compare ? "fcg-fno-or-ic0" : "fcg-fno+ic0-fallback", default: []].append(
+        (st.iterations, now() - t, st.converged))
+    }
+  }
+  for (name, rows) in results.sorted(by: { $0.key < $1.key }) {
+    emit([
+      "bench": "hybrid_precond_darcy_\(n)x\(n)_\(count)", "impl": name,
+      "median_iterations": median(rows.map { Double($0.0) }), "median_s": median(rows.map(\.1)),
+      "all_converged": rows.allSatisfy(\.2), "training_s": trainingSeconds, "train_systems": trainCount, "rtol": rtol,
+    ])
+  }
 }
