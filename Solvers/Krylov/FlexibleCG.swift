@@ -15,7 +15,9 @@
 // orthogonal to the residual — or pᵀAp ≤ 0, or its output is not finite, the step is redone with
 // the fallback preconditioner (e.g. IC(0) or AMG) and counted in `fallbackSteps`. With
 // `compareWithFallback`, every step builds both directions and keeps the one with the larger
-// reduction (pᵀr)²/(pᵀAp): twice the work per step, but never less progress than the fallback's.
+// reduction (pᵀr)²/(pᵀAp): twice the work per step, and each step reduces the error at least as
+// much as the fallback's direction would (the run as a whole can still take a few more steps than
+// PCG with the fallback alone, since mixing directions loses CG's global optimality).
 //
 // What it checks: pᵀAp < 0 with no fallback left (`.indefiniteOperator`), a zero or non-finite
 // direction (`.breakdown`). It does not check that

@@ -36,6 +36,8 @@ struct NeuralPreconditionerTests {
     let stats = fcg.solve(
       a, b, &x, preconditioner: pc, fallback: try IncompleteCholeskyPreconditioner(a), options: options)
     #expect(stats.converged, "\(stats.reason)")
+    #expect(relativeDifference(x, exact) < 1e-6)
+    #expect(try trueRelativeResidual(a, x, b) <= 1e-8 * 1.01)
     var y = [Double](repeating: 0, count: b.count)
     let ic0 = ConjugateGradient(dimension: b.count).solve(
       a, b, &y, preconditioner: try IncompleteCholeskyPreconditioner(a), options: options)
@@ -43,10 +45,10 @@ struct NeuralPreconditionerTests {
     x = [Double](repeating: 0, count: b.count)
     let st2 = both.solve(
       a, b, &x, preconditioner: pc, fallback: try IncompleteCholeskyPreconditioner(a), options: options)
-    // Keeping the better of the two directions never does worse than IC(0)-CG (the tiny network
-    // of this test is a poor inverse: measured 160 FCG iterations alone, 19 = IC(0)'s with the comparison).
+    // Keeping the better of the two directions gains at least IC(0)'s reduction every step (the
+    // tiny network of this test is a poor inverse: measured 160 FCG iterations alone, 19 = IC(0)-CG's
+    // with the comparison; bench/RESULTS.md has a 32² case where it takes 40 vs IC(0)-CG's 36).
     #expect(st2.converged && st2.iterations <= ic0.iterations + 1, "\(st2.iterations) vs IC(0)-CG \(ic0.iterations)")
-    #expect(relativeDifference(x, exact) < 1e-6)
     #expect(relativeDifference(x, exact) < 1e-6)
     #expect(try trueRelativeResidual(a, x, b) <= 1e-8 * 1.01)
   }
