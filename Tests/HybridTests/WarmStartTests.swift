@@ -149,6 +149,9 @@ struct NeuralWarmStartGenerationTests {
     let c = try diagnostics(coldURL)
     #expect(w.map { $0.warmStarted } == (0..<samples).map { $0 >= bootstrap })
     #expect(c.allSatisfy { $0.warmStarted == nil })
+    let info = try DatasetReader(url: warmURL)
+    #expect(try info.summary().contains("\(samples - bootstrap) samples warm-started"))
+    try info.close()
     #expect(w.map(\.seed) == c.map(\.seed))
     // The bootstrap samples are the cold run's samples exactly.
     #expect(w.prefix(bootstrap).map(\.iterations) == c.prefix(bootstrap).map(\.iterations))
