@@ -30,7 +30,9 @@ struct Generate: ParsableCommand {
       accuracy is unchanged. The file records per sample whether it was warm-started \
       (solver_warm_start) beside its iterations, and the trained model is kept as \
       OUT.warm-start.safetensors, which --warm-start FILE reuses in a later run. --resume reloads the \
-      model of the interrupted run.
+      model of the interrupted run. It saves iterations only where the surrogate is accurate in the \
+      energy norm, and training plus one network evaluation per sample cost more than the saved \
+      iterations of AMG-CG at 64²–128² (bench/RESULTS.md, "Hybrid": 10–17× slower in total).
       Example: pdekit generate darcy --samples 400 --resolution 64 --solver amg-cg --warm-start neural --bootstrap 64 --out d.nc
       Example: pdekit generate darcy --samples 400 --resolution 64 --solver amg-cg --warm-start d.nc.warm-start.safetensors --out e.nc
       """)

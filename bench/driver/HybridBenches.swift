@@ -4,6 +4,7 @@
 //
 //   pdekit-bench hybrid --n N --samples S --dir D [--bootstrap B] [--epochs E] [--width W] [--modes M]
 //                       [--rtol R] [--threads T] [--configs cholmod,amg-cg,recycled-cg,amg-cg+neural,...] [--reps K]
+//                       [--recipe darcy|poisson]
 //   pdekit-bench hybrid-bandit --n N --samples S [--rtol R] [--cost-scale C] [--seed K]
 //   pdekit-bench hybrid-precond --n N --train K --samples S [--residuals R] [--epochs E] [--width W] [--modes M]
 //
@@ -41,6 +42,7 @@ func runHybridSubcommand(_ name: String, _ args: ArraySlice<String>) {
           args,
           allowed: [
             "n", "samples", "dir", "bootstrap", "epochs", "width", "modes", "rtol", "threads", "configs", "reps",
+            "recipe",
           ]))
     } else if name == "hybrid-precond" {
       try hybridPreconditioner(
@@ -72,8 +74,9 @@ func hybridGeneration(_ a: FlagArgs) throws {
     guard let solver = SolverChoice(rawValue: parts[0]), parts.count == 1 || parts[1] == "neural" else {
       fail("unknown configuration '\(name)'; use a --solver name, optionally with +neural")
     }
+    let recipe = a.string("recipe") ?? "darcy"
     let config = try GenerationConfig(
-      recipe: "darcy", samples: samples, resolution: n, seed: 0, solver: solver, rtol: rtol,
+      recipe: recipe, samples: samples, resolution: n, seed: 0, solver: solver, rtol: rtol,
       warmStart: parts.count == 2 ? settings : nil)
     let out = URL(fileURLWithPath: dir).appendingPathComponent("\(name).nc")
     var times: [Double] = []
@@ -94,7 +97,7 @@ func hybridGeneration(_ a: FlagArgs) throws {
     let later = Array(iterations[min(bootstrap, iterations.count)...])
     func mean(_ v: [Int]) -> Double { v.isEmpty ? 0 : Double(v.reduce(0, +)) / Double(v.count) }
     emit([
-      "bench": "hybrid_darcy_\(n)x\(n)_\(samples)", "impl": name, "median_s": median(times), "min_s": times.min()!,
+      "bench": "hybrid_\(recipe)_\(n)x\(n)_\(samples)", "impl": name, "median_s": median(times), "min_s": times.min()!,
       "times_s": times, "reps": reps, "threads": threads, "training_s": median(training),
       "solve_s_summed": last!.generation.solveSeconds, "final_training_loss": last!.finalTrainingLoss ?? NSNull(),
       "mean_iterations": mean(iterations), "mean_iterations_after_bootstrap": mean(later),
