@@ -1,8 +1,8 @@
 // swift-tools-version: 6.1
 // PDEKit: sparse PDE solvers, NetCDF dataset generation and neural operators in Swift.
 // Layout and dependency direction follow DESIGN.md:
-//   pdekit -> Plotting, Operators, Solvers -> Datasets -> Numerics -> C shims (CFFTW, CBLAS, CSuiteSparse,
-//   CNetCDF); Plotting -> Operators (training-log records), Datasets, CPNG.
+//   pdekit -> Hybrid, Plotting; Hybrid -> Operators, Solvers; Plotting -> Operators (training-log records),
+//   Datasets, CPNG; Operators, Solvers -> Datasets -> Numerics -> C shims (CFFTW, CBLAS, CSuiteSparse, CNetCDF).
 import Foundation
 import PackageDescription
 
@@ -27,6 +27,7 @@ let package = Package(
     .library(name: "Solvers", targets: ["Solvers"]),
     .library(name: "Operators", targets: ["Operators"]),
     .library(name: "Plotting", targets: ["Plotting"]),
+    .library(name: "Hybrid", targets: ["Hybrid"]),
     .executable(name: "pdekit", targets: ["pdekit"]),
   ],
   dependencies: [
@@ -52,16 +53,23 @@ let package = Package(
     .target(
       name: "Plotting", dependencies: ["Numerics", "Datasets", "Operators", "CPNG"], path: "Sources/Plotting",
       swiftSettings: nativeCPU),
+    // Surrogate-in-the-loop solvers (neural warm start, bandit-tuned relaxation): the one place that
+    // uses both Solvers and Operators, so that neither depends on the other (DESIGN.md).
+    .target(
+      name: "Hybrid", dependencies: ["Numerics", "Datasets", "Solvers", "Operators"], path: "Hybrid",
+      swiftSettings: nativeCPU),
     .executableTarget(
       name: "pdekit",
       dependencies: [
-        "Numerics", "Datasets", "Solvers", "Operators", "Plotting", "CFFTW", "CBLAS", "CSuiteSparse", "CNetCDF",
+        "Numerics", "Datasets", "Solvers", "Operators", "Plotting", "Hybrid", "CFFTW", "CBLAS", "CSuiteSparse",
+        "CNetCDF",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/pdekit", swiftSettings: nativeCPU),
     // Benchmark driver (build with `swift build -c release --product pdekit-bench`); see bench/README.md.
     .executableTarget(
-      name: "pdekit-bench", dependencies: ["Numerics", "Solvers", "Operators", "CBLAS"], path: "bench/driver",
+      name: "pdekit-bench", dependencies: ["Numerics", "Datasets", "Solvers", "Operators", "Hybrid", "CBLAS"],
+      path: "bench/driver",
       swiftSettings: nativeCPU),
 
     .testTarget(name: "NumericsTests", dependencies: ["Numerics"], path: "Tests/NumericsTests"),
@@ -75,6 +83,9 @@ let package = Package(
     .testTarget(
       name: "PlottingTests", dependencies: ["Plotting", "Datasets", "Numerics", "Operators"],
       path: "Tests/PlottingTests"),
+    .testTarget(
+      name: "HybridTests", dependencies: ["Hybrid", "Solvers", "Operators", "Numerics", "Datasets"],
+      path: "Tests/HybridTests"),
   ],
   swiftLanguageModes: [.v6]
 )

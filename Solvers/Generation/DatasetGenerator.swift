@@ -13,6 +13,14 @@
 // with a fresh solver (no state carried across batch boundaries), BLAS runs single-threaded,
 // and the data are converted to float32 the same way — so the data variables are bit-identical
 // for any `--threads`.
+//
+// Warm start (`config.warmStart`, with an `InitialGuessProvider`). The first `bootstrap` samples
+// form their own batches and are solved cold first; their parts are merged into
+// `OUT.parts/bootstrap.nc`, the provider prepares from that file (training a surrogate, whose
+// state it writes atomically to `OUT.parts/warm-start.safetensors`), and every later sample starts
+// from the provider's guess. A resumed run finds the bootstrap parts and the state file and
+// reloads the state, so it warm-starts the remaining samples exactly as the interrupted run would
+// have. The state file is kept beside the output as `OUT.warm-start.safetensors`.
 import Datasets
 import Dispatch
 import Foundation
@@ -29,7 +37,7 @@ public struct GenerationProgress: Sendable {
   public var elapsedSeconds: Double
   /// Mean solver iterations per sample so far (0 for direct solvers).
   public var meanIterations: Double
-  /// What the run is doing: "solving" or "merging".
+  /// What the run is doing: "solving", "training" (the warm-start model, after the bootstrap) or "merging".
   public var phase: String
 
   /// Samples per second in this process.
@@ -98,9 +106,13 @@ public struct GenerationSummary: Sendable {
 /// Runs dataset generation (what `pdekit generate` calls).
 public enum DatasetGenerator {
   /// Generates `config.samples` samples into `output`. See the file header for the guarantees.
-  public static func run(_ config: GenerationConfig, output: URL, options: GenerationOptions = GenerationOptions())
-    throws -> GenerationSummary
-  {
+  ///
+  /// A config with `warmStart` needs `initialGuess`, the provider of the warm-started samples'
+  /// initial guesses (`HybridGenerator.run` in the Hybrid module builds it from the config).
+  public static func run(
+    _ config: GenerationConfig, output: URL, options: GenerationOptions = GenerationOptions(),
+    initialGuess provider: (any InitialGuessProvider)? = nil
+  ) throws -> GenerationSummary {
     let t0 = monotonicSeconds()
     let recipeType = try RecipeRegistry.recipe(named: config.recipe)
     let recipe = try recipeType.init(
@@ -108,6 +120,21 @@ public enum DatasetGenerator {
     var recipeSchema = try recipe.schema(config: config)
     if recipe is any SampleRecipe && recipeSchema.diagnosticDescriptions.isEmpty {
       recipeSchema.diagnosticDescriptions = timeStepperDiagnostics
+    }
+    var warm: WarmStartPlan?
+    if let settings = config.warmStart {
+      guard let provider else {
+        throw GenerationError.invalidParameter(
+          "the configuration asks for a warm start (\(settings)) but no initial-guess provider was given; call HybridGenerator.run (module Hybrid) instead of DatasetGenerator.run"
+        )
+      }
+      guard let variable = (recipeType as? any DatasetRecipe.Type)?.solutionVariable else {
+        throw GenerationError.invalidParameter("recipe \(config.recipe) does not support --warm-start")
+      }
+      warm = WarmStartPlan(provider: provider, firstWarm: settings.bootstrap, variable: variable)
+      recipeSchema.recordsWarmStart = true
+      recipeSchema.diagnosticDescriptions[DiagnosticVariables.seconds] =
+        "wall-clock time of the solve, including the prediction of the initial guess for warm-started samples"
     }
     let schema = recipeSchema
     let fm = FileManager.default
@@ -124,9 +151,12 @@ public enum DatasetGenerator {
     guard fm.isWritableFile(atPath: directory.path) else {
       throw GenerationError.unwritable("the folder \(directory.path) is not writable")
     }
+    let stateURL = partsURL.appendingPathComponent("warm-start.safetensors")
+    let keptStateURL = URL(fileURLWithPath: outPath + ".warm-start.safetensors")
     if options.overwrite {
       try? fm.removeItem(at: output)
       try? fm.removeItem(at: partsURL)
+      try? fm.removeItem(at: keptStateURL)
     }
     if fm.fileExists(atPath: outPath) {
       guard options.resume else { throw GenerationError.outputExists(outPath) }
@@ -172,21 +202,27 @@ public enum DatasetGenerator {
 
     // Batches and what is already done. A spectral recipe reuses nothing across a batch, so its
     // batches are small (better balance over the workers); the size never depends on --threads.
+    // With a warm start, the bootstrap samples form batches of their own.
     let batch =
       options.batchSize
       ?? (recipe is any SampleRecipe ? min(64, max(1, config.samples / 64)) : min(64, max(4, config.samples / 16)))
-    let batchCount = (config.samples + batch - 1) / batch
+    func chunks(_ r: Range<Int>) -> [Range<Int>] {
+      stride(from: r.lowerBound, to: r.upperBound, by: batch).map { $0..<min(r.upperBound, $0 + batch) }
+    }
+    let firstWarm = warm?.firstWarm ?? 0
+    let ranges = chunks(0..<firstWarm) + chunks(firstWarm..<config.samples)
+    let batchCount = ranges.count
     @Sendable func partURL(_ b: Int) -> URL {
-      partsURL.appendingPathComponent(String(format: "part-%09d.nc", b * batch))
+      partsURL.appendingPathComponent(String(format: "part-%09d.nc", ranges[b].lowerBound))
     }
     @Sendable func skipURL(_ b: Int) -> URL {
-      partsURL.appendingPathComponent(String(format: "part-%09d.skipped", b * batch))
+      partsURL.appendingPathComponent(String(format: "part-%09d.skipped", ranges[b].lowerBound))
     }
     var pending: [Int] = []
     var resumed = 0
     for b in 0..<batchCount {
       if fm.fileExists(atPath: partURL(b).path) {
-        resumed += min(batch, config.samples - b * batch)
+        resumed += ranges[b].count
       } else {
         pending.append(b)
       }
@@ -207,8 +243,7 @@ public enum DatasetGenerator {
     }
     let shared = Locked(Shared(done: resumed))
     let progressLock = SerialLock()
-    let pendingBatches = pending
-    let threads = max(1, min(options.threads, max(1, pendingBatches.count)))
+    let threads = max(1, min(options.threads, max(1, pending.count)))
     let start = monotonicSeconds()
 
     @Sendable func report(_ phase: String) {
@@ -220,21 +255,22 @@ public enum DatasetGenerator {
       progressLock.run { callback(p) }
     }
 
-    // Single-threaded BLAS while samples run in parallel: no oversubscription, and the same
-    // rounding whatever the thread count, so the data are bit-identical across --threads.
-    BLAS.withSingleThread {
-      DispatchQueue.concurrentPerform(iterations: threads) { _ in
+    /// Computes `batches` on the worker threads, warm-starting with `warmStart` when given.
+    func compute(_ batches: [Int], warmStart: WarmStartPlan?) {
+      shared.withLock { $0.next = 0 }
+      let workers = max(1, min(threads, batches.count))
+      DispatchQueue.concurrentPerform(iterations: workers) { _ in
         while true {
           let claim: Int? = shared.withLock { s in
-            guard s.failure == nil, s.next < pendingBatches.count else { return nil }
+            guard s.failure == nil, s.next < batches.count else { return nil }
             defer { s.next += 1 }
-            return pendingBatches[s.next]
+            return batches[s.next]
           }
           guard let b = claim else { return }
           do {
             try computeBatch(
-              b, batch: batch, config: config, recipe: recipe, schema: schema, part: partURL(b), skipFile: skipURL(b),
-              skipFailed: options.skipFailedSamples, workers: threads
+              ranges[b], config: config, recipe: recipe, schema: schema, part: partURL(b), skipFile: skipURL(b),
+              skipFailed: options.skipFailedSamples, workers: workers, warmStart: warmStart
             ) { iterations, seconds, fftSeconds in
               shared.withLock { s in
                 s.done += 1
@@ -262,6 +298,33 @@ public enum DatasetGenerator {
         }
       }
     }
+
+    // Single-threaded BLAS while samples run in parallel: no oversubscription, and the same
+    // rounding whatever the thread count, so the data are bit-identical across --threads.
+    try BLAS.withSingleThread {
+      if let warm {
+        // Bootstrap (cold), then the provider learns from it (or reloads what it learned), then the rest.
+        let bootstrapBatches = (0..<batchCount).filter { ranges[$0].upperBound <= warm.firstWarm }
+        compute(pending.filter { bootstrapBatches.contains($0) }, warmStart: nil)
+        if let failure = shared.withLock({ $0.failure }) { throw failure }
+        var bootstrapFile: URL?
+        if warm.firstWarm > 0 {
+          let file = partsURL.appendingPathComponent("bootstrap.nc")
+          if !fm.fileExists(atPath: file.path) {
+            report("training")
+            let tmp = partsURL.appendingPathComponent("bootstrap.nc.tmp")
+            _ = try mergeParts(bootstrapBatches.map(partURL), schema: schema, into: tmp, history: nil)
+            try fm.moveItem(at: tmp, to: file)
+          }
+          bootstrapFile = file
+        }
+        try warm.provider.prepare(
+          schema: schema, solutionVariable: warm.variable, bootstrap: bootstrapFile, state: stateURL)
+        compute(pending.filter { !bootstrapBatches.contains($0) }, warmStart: warm)
+      } else {
+        compute(pending, warmStart: nil)
+      }
+    }
     if let failure = shared.withLock({ $0.failure }) { throw failure }
 
     // Merge the parts in order into OUT.tmp, then rename into place.
@@ -278,10 +341,56 @@ public enum DatasetGenerator {
     }
     let tmp = URL(fileURLWithPath: outPath + ".tmp")
     try? fm.removeItem(at: tmp)
-    let writer = try DatasetWriter.create(at: tmp, schema: finalSchema, history: historyLine(config, output))
+    let written = try mergeParts(
+      (0..<batchCount).map(partURL), schema: finalSchema, into: tmp, history: historyLine(config, output))
+    do {
+      try fm.moveItem(at: tmp, to: output)
+    } catch {
+      throw GenerationError.unwritable("cannot move \(tmp.path) to \(outPath): \(error.localizedDescription)")
+    }
+    if fm.fileExists(atPath: stateURL.path) {
+      try? fm.removeItem(at: keptStateURL)
+      try? fm.moveItem(at: stateURL, to: keptStateURL)
+    }
+    try? fm.removeItem(at: partsURL)
+    let s = shared.withLock { $0 }
+    return GenerationSummary(
+      path: outPath, samplesWritten: written, skipped: skipped, resumedSamples: resumed, computedSamples: s.computed,
+      seconds: monotonicSeconds() - t0, alreadyComplete: false, solveSeconds: s.solveSeconds, fftSeconds: s.fftSeconds)
+  }
+
+  /// The best multiple α·x0 of a guess: for SPD A the one minimizing the A-norm error ‖α x0 − x‖_A
+  /// (α = x0ᵀb / x0ᵀAx0, the Galerkin projection onto span{x0}), otherwise the one minimizing the
+  /// residual ‖b − α A x0‖ (α = (Ax0)ᵀb / ‖Ax0‖²). One SpMV; the result is never worse than the
+  /// zero guess in that norm, so a poor prediction cannot cost more than a cold start's first step.
+  /// A guess with α ≤ 0 or a zero denominator is replaced by zero.
+  static func scaledGuess(_ system: LinearSystem, _ x0: [Double], symmetric: Bool) -> [Double] {
+    let a = system.matrix
+    let n = x0.count
+    var ax = [Double](repeating: 0, count: n)
+    x0.withUnsafeBufferPointer { x in ax.withUnsafeMutableBufferPointer { a.multiply(x, into: $0) } }
+    var num = 0.0
+    var den = 0.0
+    for i in 0..<n {
+      if symmetric {
+        num += x0[i] * system.rhs[i]
+        den += x0[i] * ax[i]
+      } else {
+        num += ax[i] * system.rhs[i]
+        den += ax[i] * ax[i]
+      }
+    }
+    guard den > 0, num > 0, (num / den).isFinite else { return [Double](repeating: 0, count: n) }
+    let alpha = num / den
+    return x0.map { alpha * $0 }
+  }
+
+  /// Merges part files in order into a new dataset `url`; returns the samples written.
+  static func mergeParts(_ parts: [URL], schema: DatasetSchema, into url: URL, history: String?) throws -> Int {
+    let writer = try DatasetWriter.create(at: url, schema: schema, history: history)
     var written = 0
-    for b in 0..<batchCount {
-      let reader = try DatasetReader(url: partURL(b))
+    for part in parts {
+      let reader = try DatasetReader(url: part)
       let n = reader.sampleCount
       if n > 0 {
         let fields = try schema.variables.map { ($0.name, try reader.read($0.name, samples: 0..<n)) }
@@ -296,32 +405,22 @@ public enum DatasetGenerator {
       try reader.close()
     }
     try writer.close()
-    do {
-      try fm.moveItem(at: tmp, to: output)
-    } catch {
-      throw GenerationError.unwritable("cannot move \(tmp.path) to \(outPath): \(error.localizedDescription)")
-    }
-    try? fm.removeItem(at: partsURL)
-    let s = shared.withLock { $0 }
-    return GenerationSummary(
-      path: outPath, samplesWritten: written, skipped: skipped, resumedSamples: resumed, computedSamples: s.computed,
-      seconds: monotonicSeconds() - t0, alreadyComplete: false, solveSeconds: s.solveSeconds, fftSeconds: s.fftSeconds)
+    return written
   }
 
   static func historyLine(_ config: GenerationConfig, _ output: URL) -> String {
-    "pdekit generate \(config.recipe) --samples \(config.samples) --resolution \(config.resolution) --dimension \(config.dimension) --seed \(config.seed)\(config.solver.map { " --solver \($0.rawValue)" } ?? "") --out \(output.lastPathComponent)"
+    "pdekit generate \(config.recipe) --samples \(config.samples) --resolution \(config.resolution) --dimension \(config.dimension) --seed \(config.seed)\(config.solver.map { " --solver \($0.rawValue)" } ?? "")\(config.warmStart.map { " --warm-start \($0.checkpoint ?? "neural") --bootstrap \($0.bootstrap)" } ?? "") --out \(output.lastPathComponent)"
   }
 
-  /// Computes samples of batch `b` with a fresh solver and writes them to `part` atomically.
+  /// Computes the samples `range` (one batch) with a fresh solver and writes them to `part`
+  /// atomically. Samples from `warmStart.firstWarm` on start from the provider's guess.
   static func computeBatch(
-    _ b: Int, batch: Int, config: GenerationConfig, recipe: any GenerationRecipe, schema: DatasetSchema, part: URL,
-    skipFile: URL, skipFailed: Bool, workers: Int, onSample: (Int, Double, Double) -> Void
+    _ range: Range<Int>, config: GenerationConfig, recipe: any GenerationRecipe, schema: DatasetSchema, part: URL,
+    skipFile: URL, skipFailed: Bool, workers: Int, warmStart: WarmStartPlan?, onSample: (Int, Double, Double) -> Void
   ) throws {
     // Workers × OpenMP threads (CHOLMOD/UMFPACK) stays within the cores.
     BLAS.setOpenMPThreadsForCurrentThread(max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, workers)))
-    let first = b * batch
-    let last = min(config.samples, first + batch)
-    let indices = Array(first..<last)
+    let indices = Array(range)
     func seed(_ i: Int) -> UInt64 { sampleSeed(runSeed: config.seed, index: i) }
     var results: [Int: ([String: NDArray<Float>], SampleDiagnostics)] = [:]
     var skipped: [Int] = []
@@ -372,9 +471,29 @@ public enum DatasetGenerator {
     for index in order {
       do {
         let sample = try drawn[index] ?? recipe.makeSample(sampleSeed: seed(index))
-        let (fields, diagnostics, firstSolution) = try solveSample(
+        var guess = choice.isRecycling ? previous : nil
+        var predictionSeconds = 0.0
+        let warm = warmStart.map { index >= $0.firstWarm } ?? false
+        if warm, let plan = warmStart {
+          let t0 = monotonicSeconds()
+          let x0 = try plan.provider.initialGuess(inputs: sample.inputs)
+          predictionSeconds = monotonicSeconds() - t0
+          guard x0.count == sample.system.rhs.count, x0.allSatisfy({ $0.isFinite }) else {
+            throw GenerationError.sampleFailed(
+              index: index,
+              reason:
+                "the warm-start guess has \(x0.count) entries\(x0.allSatisfy { $0.isFinite } ? "" : " with non-finite values"); the system has \(sample.system.rhs.count) unknowns"
+            )
+          }
+          guess = scaledGuess(sample.system, x0, symmetric: choice.algorithm.needsSymmetry)
+        }
+        var (fields, diagnostics, firstSolution) = try solveSample(
           index: index, seed: seed(index), sample: sample, recipe: recipe, schema: schema, solver: solver,
-          initialGuess: choice.isRecycling ? previous : nil)
+          initialGuess: guess)
+        if warmStart != nil {
+          diagnostics.warmStarted = warm
+          diagnostics.solveSeconds += predictionSeconds
+        }
         results[index] = (fields, diagnostics)
         previous = firstSolution
         onSample(Int(diagnostics.iterations), diagnostics.solveSeconds, 0)
@@ -477,6 +596,14 @@ public enum DatasetGenerator {
       seed: seed, iterations: Int32(clamping: iterations), relativeResidual: worst, solveSeconds: seconds)
     return (fields, diagnostics, first)
   }
+}
+
+/// A warm start during a run: the provider, the first warm-started sample and the target
+/// variable that holds the solution.
+struct WarmStartPlan: Sendable {
+  let provider: any InitialGuessProvider
+  let firstWarm: Int
+  let variable: String
 }
 
 /// The solver of one batch: a `LinearSolver` (pattern reuse), or a recycling Krylov workspace

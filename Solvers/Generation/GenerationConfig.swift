@@ -69,10 +69,14 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
   /// (SKR's nearest-neighbour chain over the input fields) or "hilbert" (PCA + Hilbert curve).
   /// Nil (and absent from older files) means identity.
   public var ordering: String?
+  /// Initial guesses from a surrogate (`--warm-start`); nil (absent from older files) means every
+  /// solve starts from zero (or, for the recycling solvers, from the previous sample's solution).
+  public var warmStart: WarmStartSettings?
 
   public init(
     recipe: String, samples: Int, resolution: Int, dimension: Int = 2, seed: UInt64 = 0, solver: SolverChoice? = nil,
-    rtol: Double = 1e-10, parameters: [String: Double] = [:], ordering: String? = nil
+    rtol: Double = 1e-10, parameters: [String: Double] = [:], ordering: String? = nil,
+    warmStart: WarmStartSettings? = nil
   ) throws {
     let r = try RecipeRegistry.recipe(named: recipe)
     guard samples >= 1 else { throw GenerationError.invalidParameter("--samples must be at least 1, got \(samples)") }
@@ -90,11 +94,29 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
     self.dimension = dimension
     self.seed = seed
     if let linear = r as? any DatasetRecipe.Type {
-      self.solver = solver ?? linear.defaultSolver(resolution: resolution, dimension: dimension)
+      var chosen = solver ?? linear.defaultSolver(resolution: resolution, dimension: dimension)
+      if let w = warmStart {
+        guard linear.solutionVariable != nil else {
+          throw GenerationError.invalidParameter(
+            "--warm-start needs a recipe whose target is the solution vector itself (\(RecipeRegistry.warmStartRecipes.joined(separator: ", "))); \(recipe) is not one"
+          )
+        }
+        if chosen.isDirect {
+          // A factorization ignores x0; an unspecified solver becomes the iterative default.
+          guard solver == nil else {
+            throw GenerationError.invalidParameter(
+              "--warm-start gives iterative solvers an initial guess; \(chosen.rawValue) is a direct solver. Use an iterative --solver such as amg-cg, ic0-cg, recycled-cg or gcrodr"
+            )
+          }
+          chosen = .amgCG
+        }
+        try w.validate(samples: samples)
+      }
+      self.solver = chosen
     } else {
-      guard solver == nil, ordering == nil else {
+      guard solver == nil, ordering == nil, warmStart == nil else {
         throw GenerationError.invalidParameter(
-          "\(recipe) integrates with its own time stepper (\(r.defaultSolverRule)); --solver and --ordering apply only to the sparse-system recipes"
+          "\(recipe) integrates with its own time stepper (\(r.defaultSolverRule)); --solver, --ordering and --warm-start apply only to the sparse-system recipes"
         )
       }
       self.solver = nil
@@ -106,6 +128,7 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
       throw GenerationError.invalidParameter("--ordering must be identity, greedy or hilbert, got '\(o)'")
     }
     self.ordering = ordering ?? (self.solver?.isRecycling == true ? "greedy" : nil)
+    self.warmStart = warmStart
   }
 
   /// Sorted-key JSON text (what goes into `pdekit_config`).
@@ -132,6 +155,7 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
     cmp("solver", solver?.rawValue ?? "none", other.solver?.rawValue ?? "none")
     cmp("rtol", rtol, other.rtol)
     cmp("ordering", ordering ?? "identity", other.ordering ?? "identity")
+    cmp("warm start", warmStart?.description ?? "none", other.warmStart?.description ?? "none")
     for k in Set(parameters.keys).union(other.parameters.keys).sorted() {
       cmp("parameter \(k)", parameters[k] ?? .nan, other.parameters[k] ?? .nan)
     }
@@ -141,6 +165,11 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
   /// The `solver` global attribute: method and tolerance.
   public var solverDescription: String {
     guard let solver else { return "the recipe's own time stepper (no linear solver)" }
+    if let w = warmStart { return classicalSolverDescription(solver) + "; x0 = " + w.description }
+    return classicalSolverDescription(solver)
+  }
+
+  private func classicalSolverDescription(_ solver: SolverChoice) -> String {
     if solver == .gcrodr {
       return
         "GCRO-DR(40, 20) + ILU(0), subspace recycled across samples in \(ordering ?? "identity") order, warm start, rtol \(rtol)"

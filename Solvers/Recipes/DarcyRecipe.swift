@@ -26,6 +26,7 @@ public struct DarcyRecipe: DatasetRecipe {
   }
   public static let defaultSolverRule = "cholmod in 2D up to 64², amg-cg above and in 3D"
   public static let dimensions = [2, 3]
+  public static let solutionVariable: String? = "solution"
 
   let resolution: Int
   let dimension: Int
@@ -89,6 +90,7 @@ public struct PoissonRecipe: DatasetRecipe {
   }
   public static let defaultSolverRule = "cholmod in 2D up to 64², amg-cg above and in 3D"
   public static let dimensions = [2, 3]
+  public static let solutionVariable: String? = "solution"
 
   let resolution: Int
   let dimension: Int

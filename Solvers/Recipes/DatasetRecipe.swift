@@ -74,6 +74,11 @@ public protocol DatasetRecipe: GenerationRecipe {
   /// The default solver for a grid (see `SolverChoice`), chosen from measurements in bench/RESULTS.md.
   static func defaultSolver(resolution: Int, dimension: Int) -> SolverChoice
 
+  /// The target variable that stores the solution x of the sample's (single) linear system entry
+  /// for entry, so that a prediction of it is an initial guess (`--warm-start`); nil (the
+  /// default) when the targets are something else (a trajectory, a derived field).
+  static var solutionVariable: String? { get }
+
   /// Draws sample inputs from the per-sample seed and builds its first linear system.
   func makeSample(sampleSeed: UInt64) throws -> RecipeSample
 
@@ -133,6 +138,8 @@ func ellipticDefaultSolver(resolution: Int, dimension: Int, directUpTo: Int = 64
 }
 
 extension DatasetRecipe {
+  public static var solutionVariable: String? { nil }
+
   public func nextSystem(after solution: [Double], step: Int, sample: RecipeSample) throws -> LinearSystem {
     sample.system
   }
@@ -164,6 +171,11 @@ extension GenerationRecipe {
 
 /// All recipes `pdekit generate` knows, by name.
 public enum RecipeRegistry {
+  /// Names of the recipes that support `--warm-start` (their target is the solution vector).
+  public static var warmStartRecipes: [String] {
+    all.compactMap { ($0 as? any DatasetRecipe.Type)?.solutionVariable != nil ? $0.name : nil }
+  }
+
   /// The recipe types in display order.
   public static let all: [any GenerationRecipe.Type] = [
     DarcyRecipe.self, PoissonRecipe.self, ThermalRecipe.self, HelmholtzRecipe.self, HeatRecipe.self,

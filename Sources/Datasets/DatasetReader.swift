@@ -307,8 +307,17 @@ public final class DatasetReader {
       try NetCDF.check(
         nc_get_vara_double(ncid, try id(DiagnosticVariables.seconds), &start, &count, &secs),
         "reading solve times of \(path)")
-      return (0..<count).map {
-        SampleDiagnostics(seed: seeds[$0], iterations: its[$0], relativeResidual: res[$0], solveSeconds: secs[$0])
+      var warm: [Int8]?
+      var warmID: Int32 = 0
+      if nc_inq_varid(ncid, DiagnosticVariables.warmStart, &warmID) == NC_NOERR {
+        var flags = [Int8](repeating: 0, count: count)
+        try NetCDF.check(nc_get_vara_schar(ncid, warmID, &start, &count, &flags), "reading warm-start flags of \(path)")
+        warm = flags
+      }
+      return (0..<count).map { i in
+        SampleDiagnostics(
+          seed: seeds[i], iterations: its[i], relativeResidual: res[i], solveSeconds: secs[i],
+          warmStarted: warm.map { $0[i] != 0 })
       }
     }
   }

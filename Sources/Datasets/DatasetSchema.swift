@@ -70,12 +70,18 @@ public struct SampleDiagnostics: Sendable, Equatable {
   public var relativeResidual: Double
   /// Wall-clock seconds of the solve.
   public var solveSeconds: Double
+  /// Whether the solve started from a surrogate's prediction (`solver_warm_start`); nil in files
+  /// that do not record it (runs without `--warm-start`).
+  public var warmStarted: Bool?
 
-  public init(seed: UInt64, iterations: Int32, relativeResidual: Double, solveSeconds: Double) {
+  public init(
+    seed: UInt64, iterations: Int32, relativeResidual: Double, solveSeconds: Double, warmStarted: Bool? = nil
+  ) {
     self.seed = seed
     self.iterations = iterations
     self.relativeResidual = relativeResidual
     self.solveSeconds = solveSeconds
+    self.warmStarted = warmStarted
   }
 }
 
@@ -113,6 +119,10 @@ public struct DatasetSchema: Sendable, Equatable {
   /// (keys from `DiagnosticVariables.names`), for generators whose "solver" is not a linear
   /// solver — e.g. a time stepper stores its step count in `solver_iterations`.
   public var diagnosticDescriptions: [String: String] = [:]
+  /// Whether the file has the optional per-sample diagnostic `solver_warm_start` (byte, 1 when the
+  /// sample's solve started from a surrogate's prediction of the solution, 0 when it started cold;
+  /// CF `flag_values`/`flag_meanings`). Set by `pdekit generate --warm-start`.
+  public var recordsWarmStart = false
 
   public init(
     title: String, pde: String, equation: String, boundaryConditions: String, discretization: String,
@@ -145,7 +155,8 @@ public struct DatasetSchema: Sendable, Equatable {
 
   /// Checks names, axes and roles; called by the writer before anything touches the disk.
   public func validate() throws {
-    let reserved: Set<String> = Set(["sample"]).union(DiagnosticVariables.names)
+    let reserved: Set<String> = Set(["sample"]).union(DiagnosticVariables.names).union(
+      DiagnosticVariables.optionalNames)
     var seen = Set<String>()
     for a in axes {
       guard !a.name.isEmpty, !a.values.isEmpty else {
@@ -194,5 +205,11 @@ public enum DiagnosticVariables {
   public static let iterations = "solver_iterations"
   public static let residual = "solver_relative_residual"
   public static let seconds = "solve_seconds"
+  /// Optional: 1 where the solve started from a surrogate's prediction, 0 where it started cold
+  /// (see `DatasetSchema.recordsWarmStart`).
+  public static let warmStart = "solver_warm_start"
+  /// The diagnostics every PDEKit file has.
   public static let names: Set<String> = [seed, iterations, residual, seconds]
+  /// The diagnostics a file may have.
+  public static let optionalNames: Set<String> = [warmStart]
 }

@@ -38,6 +38,15 @@ extension DatasetReader {
           format:
             "solver stats:        iterations mean %.1f (max %.0f); relative residual max %.2e; solve time total %.3f s",
           its.reduce(0, +) / Double(d.count), its.max() ?? 0, res.max() ?? 0, secs.reduce(0, +)))
+      let warm = d.filter { $0.warmStarted == true }.map { Double($0.iterations) }
+      let cold = d.filter { $0.warmStarted == false }.map { Double($0.iterations) }
+      if d.contains(where: { $0.warmStarted != nil }) {
+        out.append(
+          String(
+            format: "warm start:          %d samples warm-started (mean iterations %.2f), %d cold (mean %.2f)",
+            warm.count, warm.isEmpty ? 0 : warm.reduce(0, +) / Double(warm.count), cold.count,
+            cold.isEmpty ? 0 : cold.reduce(0, +) / Double(cold.count)))
+      }
     }
     out.append("config:              \(config)")
     return out.joined(separator: "\n")

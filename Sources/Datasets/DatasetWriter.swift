@@ -105,6 +105,20 @@ public final class DatasetWriter {
           try NetCDF.putText(ncid, v, "units", units, name)
           diag[name] = v
         }
+        if schema.recordsWarmStart {
+          let name = DiagnosticVariables.warmStart
+          var v: Int32 = 0
+          var d = sampleDim
+          try NetCDF.check(nc_def_var(ncid, name, nc_type(NC_BYTE), 1, &d, &v), "\(ctx): variable '\(name)'")
+          try NetCDF.putText(
+            ncid, v, "long_name",
+            "whether the solve started from a surrogate's prediction of the solution (1) or cold (0)", name)
+          var flags: [Int8] = [0, 1]
+          try NetCDF.check(
+            nc_put_att_schar(ncid, v, "flag_values", nc_type(NC_BYTE), 2, &flags), "\(ctx): flag_values of '\(name)'")
+          try NetCDF.putText(ncid, v, "flag_meanings", "cold_start warm_start", name)
+          diag[name] = v
+        }
         // Global attributes.
         let g = NC_GLOBAL
         let stamp = ISO8601DateFormatter().string(from: Date())
@@ -164,6 +178,10 @@ public final class DatasetWriter {
         try NetCDF.check(nc_inq_varid(ncid, name, &id), "opening \(path): variable '\(name)'")
         diag[name] = id
       }
+      for name in DiagnosticVariables.optionalNames {
+        var id: Int32 = 0
+        if nc_inq_varid(ncid, name, &id) == NC_NOERR { diag[name] = id }
+      }
       return DatasetWriter(path: path, ncid: ncid, dataVarIDs: ids, sampleShapes: shapes, diagIDs: diag, sampleCount: n)
     }
   }
@@ -222,6 +240,10 @@ public final class DatasetWriter {
       try NetCDF.check(
         nc_put_vara_double(ncid, diagIDs[DiagnosticVariables.seconds]!, &s, &one, &secs),
         "writing solve time of sample \(index)")
+      if let id = diagIDs[DiagnosticVariables.warmStart] {
+        var flag: Int8 = diagnostics.warmStarted == true ? 1 : 0
+        try NetCDF.check(nc_put_vara_schar(ncid, id, &s, &one, &flag), "writing warm-start flag of sample \(index)")
+      }
     }
     sampleCount = max(sampleCount, index + 1)
   }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Hybrid
 import Solvers
 
 struct Generate: ParsableCommand {
@@ -22,6 +23,18 @@ struct Generate: ParsableCommand {
 
       Example: pdekit generate darcy --samples 64 --resolution 32 --out darcy.nc && pdekit info darcy.nc
       Example: pdekit generate navier-stokes --samples 20 --resolution 64 --param nu=1e-4 --param t_end=30 --out ns.nc
+
+      Warm start (darcy, poisson; iterative solvers): --warm-start neural solves the first --bootstrap \
+      samples cold, trains an FNO on them in-process, and starts every later solve from its prediction \
+      (scaled to the energy-optimal multiple); the stopping test stays relative to ||b||, so the \
+      accuracy is unchanged. The file records per sample whether it was warm-started \
+      (solver_warm_start) beside its iterations, and the trained model is kept as \
+      OUT.warm-start.safetensors, which --warm-start FILE reuses in a later run. --resume reloads the \
+      model of the interrupted run. It saves iterations only where the surrogate is accurate in the \
+      energy norm, and training plus one network evaluation per sample cost more than the saved \
+      iterations of AMG-CG at 64²–128² (bench/RESULTS.md, "Hybrid": 10–17× slower in total).
+      Example: pdekit generate darcy --samples 400 --resolution 64 --solver amg-cg --warm-start neural --bootstrap 64 --out d.nc
+      Example: pdekit generate darcy --samples 400 --resolution 64 --solver amg-cg --warm-start d.nc.warm-start.safetensors --out e.nc
       """)
 
   @Argument(help: "Recipe: darcy, poisson, thermal, helmholtz, heat, burgers or navier-stokes (see --list).")
@@ -58,6 +71,27 @@ struct Generate: ParsableCommand {
       "Order in which the recycling solvers (gcrodr, recycled-cg) visit each batch: identity, greedy (SKR's nearest-neighbour chain over the inputs, default) or hilbert (PCA + Hilbert curve)."
   )
   var ordering: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "Initial guesses from a surrogate: 'neural' (train an FNO on the first --bootstrap samples) or a checkpoint FILE (.safetensors from pdekit train or a previous --warm-start run).",
+      valueName: "neural|FILE"))
+  var warmStart: String?
+
+  @Option(help: "Samples solved cold before the warm start begins (default 32 with 'neural', 0 with a FILE).")
+  var bootstrap: Int?
+
+  @Option(help: "--warm-start neural: training epochs over the bootstrap samples (default 20).")
+  var warmStartEpochs: Int?
+
+  @Option(help: "--warm-start neural: FNO width (default 16).")
+  var warmStartWidth: Int?
+
+  @Option(help: "--warm-start neural: Fourier modes per axis (default 8, at most the grid size).")
+  var warmStartModes: Int?
+
+  @Option(help: "--warm-start neural: Adam learning rate (default 5e-3).")
+  var warmStartLr: Double?
 
   @Option(name: .customLong("param"), help: "Recipe parameter as name=value (repeatable).")
   var params: [String] = []
@@ -96,6 +130,21 @@ struct Generate: ParsableCommand {
     if resume && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
     if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
     if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1") }
+    if warmStart == nil
+      && (bootstrap != nil || warmStartEpochs != nil || warmStartWidth != nil || warmStartModes != nil
+        || warmStartLr != nil)
+    {
+      throw ValidationError("--bootstrap and --warm-start-* need --warm-start neural or --warm-start FILE")
+    }
+    if let w = warmStart, w != "neural" {
+      guard FileManager.default.fileExists(atPath: w) else {
+        throw ValidationError("--warm-start takes 'neural' or an existing checkpoint file; \(w) does not exist")
+      }
+      if warmStartEpochs != nil || warmStartWidth != nil || warmStartModes != nil || warmStartLr != nil {
+        throw ValidationError(
+          "--warm-start-epochs/-width/-modes/-lr configure 'neural' training, not a checkpoint FILE")
+      }
+    }
   }
 
   /// Settings from the --config file, all optional.
@@ -140,12 +189,20 @@ struct Generate: ParsableCommand {
       }
       solverChoice = c
     }
+    var warm: WarmStartSettings?
+    if let w = warmStart {
+      let defaults = WarmStartSettings()
+      warm = WarmStartSettings(
+        checkpoint: w == "neural" ? nil : URL(fileURLWithPath: w).standardizedFileURL.path, bootstrap: bootstrap,
+        epochs: warmStartEpochs ?? defaults.epochs, width: warmStartWidth ?? defaults.width,
+        modes: warmStartModes ?? defaults.modes, learningRate: warmStartLr ?? defaults.learningRate)
+    }
     let dimensions = try RecipeRegistry.recipe(named: name).dimensions
     let defaultDimension = dimensions.contains(2) ? 2 : dimensions[0]
     return try GenerationConfig(
       recipe: name, samples: samples ?? file.samples ?? 64, resolution: resolution ?? file.resolution ?? 32,
       dimension: dimension ?? file.dimension ?? defaultDimension, seed: seed ?? file.seed ?? 0, solver: solverChoice,
-      rtol: rtol ?? file.rtol ?? 1e-10, parameters: parameters, ordering: ordering ?? file.ordering)
+      rtol: rtol ?? file.rtol ?? 1e-10, parameters: parameters, ordering: ordering ?? file.ordering, warmStart: warm)
   }
 
   func run() throws {
@@ -159,7 +216,8 @@ struct Generate: ParsableCommand {
       let options = GenerationOptions(
         threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, resume: resume, overwrite: overwrite,
         skipFailedSamples: skipFailed, batchSize: batchSize, progress: { printer.update($0) })
-      let summary = try DatasetGenerator.run(cfg, output: URL(fileURLWithPath: out!), options: options)
+      let hybrid = try HybridGenerator.run(cfg, output: URL(fileURLWithPath: out!), options: options)
+      let summary = hybrid.generation
       printer.finish()
       if summary.alreadyComplete {
         print("\(summary.path) is already complete (\(summary.samplesWritten) samples); nothing to do.")
@@ -168,6 +226,15 @@ struct Generate: ParsableCommand {
           format: "wrote %@: %d samples (%d computed now, %d resumed) in %.2f s", summary.path, summary.samplesWritten,
           summary.computedSamples, summary.resumedSamples, summary.seconds)
         if !summary.skipped.isEmpty { line += "; skipped failed samples \(summary.skipped)" }
+        if let w = cfg.warmStart {
+          line +=
+            hybrid.loadedModel
+            ? "; warm start from \(w.checkpoint ?? "the interrupted run's model")"
+            : String(
+              format:
+                "; warm-start FNO trained on %d samples in %.2f s (final loss %.4f), kept as %@.warm-start.safetensors",
+              w.bootstrap, hybrid.trainingSeconds, hybrid.finalTrainingLoss ?? .nan, out!)
+        }
         if summary.fftSeconds > 0 && summary.solveSeconds > 0 {
           line += String(
             format: "; FFTs %.0f %% of the %.2f s of time integration", 100 * summary.fftSeconds / summary.solveSeconds,
@@ -205,6 +272,10 @@ final class ProgressPrinter: @unchecked Sendable {
     guard !quiet else { return }
     let now = Date().timeIntervalSince1970
     let fraction = p.total > 0 ? Double(p.done) / Double(p.total) : 1
+    if p.phase == "training" {
+      emit("[\(label)] \(p.done)/\(p.total) samples solved; training the warm-start model …", force: true)
+      return
+    }
     if p.phase == "merging" {
       emit("[\(label)] \(p.done)/\(p.total) samples solved; writing the final file …", force: true)
       return

@@ -7,6 +7,7 @@
 //   .build-bench/release/pdekit-bench darcy-export|darcy|mm-read ...   (SolverBenches.swift)
 //   .build-bench/release/pdekit-bench fno-step ...                      (OperatorBenches.swift)
 //   .build-bench/release/pdekit-bench deeponet-data|deeponet-train ...  (DeepONetBenches.swift)
+//   .build-bench/release/pdekit-bench hybrid|hybrid-bandit ...          (HybridBenches.swift)
 import CBLAS
 import Dispatch
 import Foundation
@@ -29,7 +30,9 @@ func parseOptions() -> Options {
         + "       pdekit-bench darcy-export --n N --samples S --dim 2|3 --dir D [--seed K] [--storage symmetric|general]\n"
         + "       pdekit-bench darcy --dir D [--methods cholmod,amg-cg,amg-cg-fresh,ic0-cg,cg] [--samples K] [--rtol R]\n"
         + "       pdekit-bench mm-read --file F [--reps R] [--warmup W]\n"
-        + "       pdekit-bench fno-step [--n 64] [--batch 20] [--width 32] [--modes 12] [--reps 5] [--threads 2]\n")
+        + "       pdekit-bench fno-step [--n 64] [--batch 20] [--width 32] [--modes 12] [--reps 5] [--threads 2]\n"
+        + "       pdekit-bench hybrid --n N --samples S --dir D [--bootstrap B] [--epochs E] [--configs ...] [--reps K]\n"
+        + "       pdekit-bench hybrid-bandit --n N --samples S [--rtol R] [--cost-scale C]\n")
         .data(using: .utf8)!)
     exit(2)
   }
@@ -225,6 +228,10 @@ if CommandLine.arguments.count > 1, operatorSubcommands.contains(CommandLine.arg
 }
 if CommandLine.arguments.count > 1, deepONetSubcommands.contains(CommandLine.arguments[1]) {
   runDeepONetSubcommand(CommandLine.arguments[1], CommandLine.arguments.dropFirst(2))
+  exit(0)
+}
+if CommandLine.arguments.count > 1, hybridSubcommands.contains(CommandLine.arguments[1]) {
+  runHybridSubcommand(CommandLine.arguments[1], CommandLine.arguments.dropFirst(2))
   exit(0)
 }
 if CommandLine.arguments.count > 1, solverSubcommands.contains(CommandLine.arguments[1]) {
