@@ -122,4 +122,27 @@ struct FaultTests {
       }
     }
   }
+
+  @Test("an output path that cannot be created is exit 1 naming the path, for generate and train")
+  func unwritableOutputs() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pdekit-faults-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    // /proc refuses new files even to root (CI runs as root, so permission bits would not do).
+    let generate = try runPDEKit([
+      "generate", "darcy", "--samples", "2", "--resolution", "8", "--out", "/proc/pdekit-fault.nc", "--quiet",
+    ])
+    #expect(!generate.signalled && generate.status == 1, "\(generate.output)")
+    #expect(generate.output.contains("/proc/pdekit-fault.nc"), "\(generate.output)")
+    let data = dir.appendingPathComponent("d.nc").path
+    let made = try runPDEKit(["generate", "darcy", "--samples", "10", "--resolution", "8", "--out", data, "--quiet"])
+    #expect(made.status == 0, "\(made.output)")
+    let train = try runPDEKit([
+      "train", "--data", data, "--epochs", "1", "--width", "4", "--modes", "2", "--out",
+      "/proc/pdekit-fault.safetensors",
+      "--quiet",
+    ])
+    #expect(!train.signalled && train.status == 1, "\(train.output)")
+    #expect(train.output.contains("cannot write checkpoint /proc/pdekit-fault.safetensors"), "\(train.output)")
+  }
 }
