@@ -22,6 +22,7 @@ struct InferenceOptions: ParsableArguments {
   func prepare(file: String) throws -> (checkpoint: OperatorCheckpoint, url: URL, samples: Range<Int>) {
     _ = prepareNumerics(threads: threads, planning: .estimate)
     let ckpt = try OperatorCheckpoint.read(from: URL(fileURLWithPath: checkpoint))
+    try DatasetProbe.check(file)
     let url = URL(fileURLWithPath: file)
     return (ckpt, url, try parseRange(samples, count: try sampleCount(url)))
   }

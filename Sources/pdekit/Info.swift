@@ -21,6 +21,7 @@ struct Info: ParsableCommand {
   }
 
   func run() throws {
+    try DatasetProbe.check(file)
     do {
       let reader = try DatasetReader(url: URL(fileURLWithPath: file))
       print(try reader.summary())

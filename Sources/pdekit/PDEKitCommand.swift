@@ -22,6 +22,7 @@ struct PDEKitCommand: ParsableCommand {
     version: PDEKitVersion.version,
     subcommands: [
       Generate.self, Solve.self, Train.self, Eval.self, Predict.self, Plot.self, Info.self, Doctor.self,
+      ProbeDataset.self,
     ])
 
   static func main() {

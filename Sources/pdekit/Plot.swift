@@ -71,6 +71,7 @@ struct Plot: ParsableCommand {
 
   func run() throws {
     let inputPath = (file ?? log)!
+    if log == nil { try DatasetProbe.check(inputPath) }
     let input = URL(fileURLWithPath: inputPath)
     // The path as the user would write it: --out, or the input's path with extension .png.
     let outputPath =

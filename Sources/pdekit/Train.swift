@@ -219,6 +219,7 @@ struct Train: ParsableCommand {
   }
 
   func run() throws {
+    for file in [data] + (test.map { [$0] } ?? []) { try DatasetProbe.check(file) }
     let threadCount = prepareNumerics(threads: threads)
     let outURL = URL(fileURLWithPath: out)
     let exists = FileManager.default.fileExists(atPath: outURL.path)

@@ -145,4 +145,18 @@ struct FaultTests {
     #expect(!train.signalled && train.status == 1, "\(train.output)")
     #expect(train.output.contains("cannot write checkpoint /proc/pdekit-fault.safetensors"), "\(train.output)")
   }
+
+  @Test("a netCDF-4 file that crashes libhdf5 is an error from info, eval-style commands and plot, not a crash")
+  func hdf5CrashIsContained() throws {
+    // fuzz/README.md finding 8: this mutated file makes HDF5 1.10.8 abort inside nc_open.
+    let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent(
+        "fuzz/crashes/fuzz-netcdf-hdf5/hdf5-1.10.8-invalid-free-H5G-dense-iterate.nc"
+      ).path
+    for arguments in [["info", file], ["plot", file, "--out", "/tmp/pdekit-fault-\(UUID().uuidString).png"]] {
+      let result = try runPDEKit(arguments)
+      #expect(!result.signalled && result.status == 1, "\(arguments[0]): \(result.output)")
+      #expect(result.output.contains("crashes the HDF5 library"), "\(arguments[0]): \(result.output)")
+    }
+  }
 }
