@@ -7,6 +7,7 @@
 //   .build-bench/release/pdekit-bench darcy-export|darcy|mm-read ...   (SolverBenches.swift)
 //   .build-bench/release/pdekit-bench fno-step ...                      (OperatorBenches.swift)
 //   .build-bench/release/pdekit-bench deeponet-data|deeponet-train ...  (DeepONetBenches.swift)
+//   .build-bench/release/pdekit-bench recycling --family darcy ...      (RecyclingBenches.swift)
 import CBLAS
 import Dispatch
 import Foundation
@@ -29,7 +30,8 @@ func parseOptions() -> Options {
         + "       pdekit-bench darcy-export --n N --samples S --dim 2|3 --dir D [--seed K] [--storage symmetric|general]\n"
         + "       pdekit-bench darcy --dir D [--methods cholmod,amg-cg,amg-cg-fresh,ic0-cg,cg] [--samples K] [--rtol R]\n"
         + "       pdekit-bench mm-read --file F [--reps R] [--warmup W]\n"
-        + "       pdekit-bench fno-step [--n 64] [--batch 20] [--width 32] [--modes 12] [--reps 5] [--threads 2]\n")
+        + "       pdekit-bench fno-step [--n 64] [--batch 20] [--width 32] [--modes 12] [--reps 5] [--threads 2]\n"
+        + "       pdekit-bench recycling --family darcy|thermal|poisson|helmholtz [--n N] [--pc P] [--configs a,b,c,...] (--help for all)\n")
         .data(using: .utf8)!)
     exit(2)
   }
@@ -229,6 +231,10 @@ if CommandLine.arguments.count > 1, deepONetSubcommands.contains(CommandLine.arg
 }
 if CommandLine.arguments.count > 1, solverSubcommands.contains(CommandLine.arguments[1]) {
   runSolverSubcommand(CommandLine.arguments[1], CommandLine.arguments.dropFirst(2))
+  exit(0)
+}
+if CommandLine.arguments.count > 1, recyclingSubcommands.contains(CommandLine.arguments[1]) {
+  runRecyclingSubcommand(CommandLine.arguments[1], CommandLine.arguments.dropFirst(2))
   exit(0)
 }
 let options = parseOptions()
