@@ -20,6 +20,7 @@
 //   a-cg     CG, from zero, original order (SPD families)
 //   b, b-cg  the same with a warm start from the previous system in greedy order
 //   c        GCRO-DR(m, k) + warm start + greedy order (PDEKit recycling)
+//   c1       the same with one harmonic Ritz update per solve (GCRODR.maxUpdatesPerSolve = 1)
 //   c-rcg    recycled (deflated) CG(k) + warm start + greedy order (SPD families)
 //   d-direct CHOLMOD (SPD) / UMFPACK per system through `LinearSolver` (symbolic analysis reused)
 //   d-amg    SA-AMG-CG + warm start + greedy order through `LinearSolver` (AMG refreshed, not rebuilt)
@@ -56,7 +57,7 @@ let recyclingHelp = """
     --systems S        number of systems in the sequence (default 100)
     --rtol R           relative residual tolerance ‖b − Ax‖ ≤ R‖b‖ (default 1e-8)
     --pc P             none | jacobi | ilu0 | amg, for the Krylov configurations (default none)
-    --configs LIST     comma-separated subset of a,a-cg,b,b-cg,c,c-rcg,d-direct,d-amg,d-fixed,d-bcg
+    --configs LIST     comma-separated subset of a,a-cg,b,b-cg,c,c1,c-rcg,d-direct,d-amg,d-fixed,d-bcg
                        (default: all that apply to the family)
     --repeat R         rounds of all configurations (default 1)
     --restart M        GMRES / GCRO-DR restart length m (default 40)
@@ -209,7 +210,7 @@ func recyclingBench(_ args: FlagArgs) throws {
     family: family, n: n, dim: dim, count: count, seed: seed, frequency: frequency)
   let assembleSeconds = now() - t0
   let unknowns = s.systems[0].matrix.rows
-  let allConfigs = ["a", "a-cg", "b", "b-cg", "c", "c-rcg", "d-direct", "d-amg", "d-fixed", "d-bcg"]
+  let allConfigs = ["a", "a-cg", "b", "b-cg", "c", "c1", "c-rcg", "d-direct", "d-amg", "d-fixed", "d-bcg"]
   let configs = args.string("configs").map { $0.split(separator: ",").map(String.init) } ?? allConfigs
   if let bad = configs.first(where: { !allConfigs.contains($0) }) {
     fail("unknown configuration \(bad) in --configs (known: \(allConfigs.joined(separator: ",")))")
@@ -277,6 +278,46 @@ func recyclingBench(_ args: FlagArgs) throws {
       case "b-cg": return .success(try sequence(.independent(.cg(preconditioner: pc), warmStart: true), .greedy))
       default: return .success(try sequence(.recycledCG(k: rcgK, preconditioner: pc), .greedy))
       }
+    case "c1":
+      // GCRO-DR with one harmonic Ritz update per solve (the first cycle), same ordering, warm
+      // start and preconditioner refresh as `solveSequence`.
+      let start = now()
+      let order = try SequenceOrdering.greedy.permutation(s.features)
+      let orderingSeconds = now() - start
+      let solver = GCRODR(dimension: unknowns, restart: m, recycle: k, maxUpdatesPerSolve: 1)
+      var preconditioner: Preconditioner?
+      var previous: CSRMatrix<Double>?
+      var setup = 0.0
+      var recycleSeconds = 0.0
+      var x = [Double](repeating: 0, count: unknowns)
+      var run = RecyclingRun(
+        solutions: Array(repeating: [], count: count), iterations: Array(repeating: 0, count: count),
+        converged: Array(repeating: false, count: count), totalSeconds: 0, setupSeconds: 0,
+        orderingSeconds: orderingSeconds,
+        method: "gcrodr(\(m),\(k))" + (pc == .none ? "" : "+\(pc)")
+          + "+warm greedy, 1 Ritz update per solve")
+      for i in order {
+        let a = s.systems[i].matrix
+        var changed = true
+        let t = now()
+        if let old = previous, old.rowPointers == a.rowPointers, old.columnIndices == a.columnIndices {
+          if old.values == a.values { changed = false } else { try preconditioner?.update(a) }
+        } else {
+          preconditioner = try pc.make(for: a)
+        }
+        previous = a
+        setup += now() - t
+        let stats = solver.solve(
+          a, s.systems[i].rhs, &x, preconditioner: preconditioner, options: options, operatorChanged: changed)
+        recycleSeconds += solver.lastDiagnostics.recycleSeconds
+        run.solutions[i] = x
+        run.iterations[i] = stats.iterations
+        run.converged[i] = stats.converged
+      }
+      run.totalSeconds = now() - start
+      run.setupSeconds = setup
+      run.extra["recycle_s"] = recycleSeconds
+      return .success(run)
     case "d-direct":
       return .success(try sequence(.independent(s.spd ? .cholmod : .umfpack), .identity))
     case "d-amg":

@@ -22,11 +22,11 @@ import json
 import statistics
 import sys
 
-RECYCLING = ("c", "c-rcg")
+RECYCLING = ("c", "c1", "c-rcg")
 BASELINE_A = ("a", "a-cg")
 WARM_B = ("b", "b-cg")
 BEST_D = ("d-direct", "d-amg", "d-fixed", "d-bcg")
-ORDER = ["a", "a-cg", "b", "b-cg", "c", "c-rcg", "d-direct", "d-amg", "d-fixed", "d-bcg", "e-krypy-gmres",
+ORDER = ["a", "a-cg", "b", "b-cg", "c", "c1", "c-rcg", "d-direct", "d-amg", "d-fixed", "d-bcg", "e-krypy-gmres",
          "e-krypy-cg"]
 LABEL = {
     "a": "(a) GMRES(40), zero guess",
@@ -34,6 +34,7 @@ LABEL = {
     "b": "(b) GMRES(40), warm start, greedy order",
     "b-cg": "(b) CG, warm start, greedy order",
     "c": "(c) GCRO-DR(40,20), warm, greedy",
+    "c1": "(c) GCRO-DR(40,20), 1 Ritz update per solve, warm, greedy",
     "c-rcg": "(c) recycled CG(10), warm, greedy",
     "d-direct": "(d) CHOLMOD/UMFPACK, symbolic reuse",
     "d-amg": "(d) SA-AMG-CG, warm, greedy, AMG refreshed",
@@ -114,6 +115,20 @@ def fmt_ratio(num, den):
     return f"{bound}{r:.2f}"
 
 
+def pair(summary, num, den):
+    """time(num) / time(den) from one invocation, '—' when either is missing."""
+    if num not in summary or den not in summary or "median" not in summary[num] or "median" not in summary[den]:
+        return "—"
+    return fmt_ratio((num, summary[num]), (den, summary[den]))
+
+
+def gm(summary, num):
+    """num / GCRO-DR, for both GCRO-DR variants present ("c" every cycle, "c1" once per solve)."""
+    parts = [(v, pair(summary, num, v)) for v in ("c", "c1") if v in summary]
+    shown = [f"{r}" if v == "c" else f"{r} (c1)" for v, r in parts if r != "—"]
+    return " / ".join(shown) or "—"
+
+
 def report(groups):
     out = []
     rows = []
@@ -140,12 +155,14 @@ def report(groups):
                 f"| {ratio} |")
         out.append("")
         a, b, d = best(summary, BASELINE_A), best(summary, WARM_B), best(summary, BEST_D)
-        rows.append({"setup": s, "a": a, "b": b, "c": c, "d": d, "cmd": g["cmd"]})
-    # Summary.
-    summ = ["| case | best (c) | (a)/(c) | (b)/(c) | best (d) | (d)/(c) | recycling beats best baseline? |",
-            "|---|---|---:|---:|---|---:|---|"]
+        rows.append({"setup": s, "a": a, "b": b, "c": c, "d": d, "cmd": g["cmd"], "summary": summary})
+    # Summary: SKR's pairing (same Krylov method without and with recycling) and the map.
+    summ = ["| case | (a)/(c) GMRES(40) / GCRO-DR | (b)/(c) warm GMRES / GCRO-DR | (a)/(c) CG / recycled CG "
+            "| (b)/(c) warm CG / recycled CG | (e)/(c) KryPy / PDEKit | best (c) | best (d) | (d)/(c) "
+            "| recycling beats best baseline? |",
+            "|---|---:|---:|---:|---:|---|---|---|---:|---|"]
     for r in rows:
-        s, c, d = r["setup"], r["c"], r["d"]
+        s, c, d, sm = r["setup"], r["c"], r["d"], r["summary"]
         if c is None:
             continue
         win = "—"
@@ -154,9 +171,12 @@ def report(groups):
                 win = "no (recycling did not converge)"
             else:
                 win = "**yes**" if c[1]["median"] < d[1]["median"] else "no"
+        peer = ", ".join(f"{n[8:]}: {pair(sm, n, m)}" for n, m in (("e-krypy-gmres", "c"), ("e-krypy-cg", "c-rcg"))
+                         if n in sm and m in sm) or "—"
+        unc = f" ({c[1]['unconverged']} unconv.)" if c[1]["unconverged"] else ""
         summ.append(
-            f"| {title(s)} | {c[0]} {c[1]['median']:.2f} s{' (' + str(c[1]['unconverged']) + ' unconv.)' if c[1]['unconverged'] else ''} "
-            f"| {fmt_ratio(r['a'], c)} | {fmt_ratio(r['b'], c)} | "
+            f"| {title(s)} | {gm(sm, 'a')} | {gm(sm, 'b')} | {pair(sm, 'a-cg', 'c-rcg')} "
+            f"| {pair(sm, 'b-cg', 'c-rcg')} | {peer} | {c[0]} {c[1]['median']:.2f} s{unc} | "
             f"{(d[0] + ' ' + format(d[1]['median'], '.2f') + ' s') if d else '—'} | {fmt_ratio(d, c)} | {win} |")
     return "\n".join(out), "\n".join(summ), rows
 

@@ -9,7 +9,8 @@
 #   bench/recycling/run.sh --full     # every family x tolerance x preconditioner at 100 systems
 #   bench/recycling/run.sh --quick    # smoke test at 32², 10 systems (a minute)
 #   bench/recycling/run.sh --part 2d  # only the 2D part of the default grid (--part 3d: only 3D), so
-#                                     # that the two parts can run side by side on 2 cores
+#                                     # that the two parts can run side by side on 2 cores; --part
+#                                     # large: Helmholtz 128² and 200² nodes, Darcy 2D unpreconditioned
 #   bench/recycling/run.sh --peer     # also KryPy (krypy_peer.py) on exported 2D Darcy/Poisson 48² systems
 #
 # Threads: OPENBLAS_NUM_THREADS=1 (the solvers are single-threaded; the machine has 2 cores).
@@ -25,8 +26,8 @@ while [ $# -gt 0 ]; do
   --part)
     PART=${1:-}
     shift || true
-    case "$PART" in 2d | 3d | all) ;; *)
-      echo "run.sh: --part needs 2d, 3d or all" >&2
+    case "$PART" in 2d | 3d | large | all) ;; *)
+      echo "run.sh: --part needs 2d, 3d, large or all" >&2
       exit 2
       ;;
     esac
@@ -50,7 +51,7 @@ BENCH=.build-bench/release/pdekit-bench
 mkdir -p bench/recycling/results
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RAW=bench/recycling/results/raw-$STAMP-$PART.jsonl
-echo "{\"impl\": \"meta\", \"mode\": \"$MODE\", \"host\": \"$(hostname)\", \"cpus\": $(nproc), \"start\": \"$STAMP\", \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" >"$RAW"
+echo "{\"impl\": \"meta\", \"mode\": \"$MODE\", \"host\": \"$(hostname)\", \"cpus\": $(getconf _NPROCESSORS_ONLN), \"start\": \"$STAMP\", \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" >"$RAW"
 
 run() {
   echo "{\"impl\": \"command\", \"cmd\": \"pdekit-bench $*\"}" >>"$RAW"
@@ -86,7 +87,7 @@ default)
   # The grid of bench/RESULTS.md, sized for a 2-core machine shared with other jobs (about an hour
   # with --part 2d and --part 3d side by side). 2D sizes are 100² = 10,000 unknowns (SKR's range:
   # 2.3k-39k), 100 systems; the a-vs-c and c-vs-d comparisons run 3 interleaved rounds.
-  if [ "$PART" != 3d ]; then
+  if [ "$PART" = 2d ] || [ "$PART" = all ]; then
     # 1. Darcy (matrix changes): SKR's setting (GMRES(40) vs GCRO-DR(40,20)) and the SPD methods.
     run recycling --family darcy --n 100 --rtol 1e-8 --pc jacobi --configs a,c,a-cg,c-rcg,d-direct,d-amg --repeat 3
     run recycling --family darcy --n 100 --rtol 1e-5 --pc jacobi --configs $SPD_ALL
@@ -98,7 +99,18 @@ default)
     run recycling --family helmholtz --n 64 --systems 10 --frequency 1 --rtol 1e-8 --pc ilu0 --max-iterations 2000 \
       --configs a,b,c,d-direct --repeat 3
   fi
-  if [ "$PART" != 2d ]; then
+  if [ "$PART" = large ] || [ "$PART" = all ]; then
+    # 5. Larger Helmholtz (32,768 and 80,000 unknowns; GMRES(40)+ILU(0) one round, it does not
+    #    converge), and SKR's unpreconditioned Darcy setting.
+    for n in 128 200; do
+      run recycling --family helmholtz --n $n --systems 10 --frequency 1 --rtol 1e-8 --pc ilu0 \
+        --max-iterations 2000 --configs c,d-direct --repeat 3
+      run recycling --family helmholtz --n $n --systems 10 --frequency 1 --rtol 1e-8 --pc ilu0 \
+        --max-iterations 2000 --configs a,c,d-direct
+    done
+    run recycling --family darcy --n 100 --rtol 1e-8 --pc none --configs a,c,a-cg,c-rcg
+  fi
+  if [ "$PART" != 2d ] && [ "$PART" != large ]; then
     # 4. 3D Darcy 64³ (262,144 unknowns), 10 systems, CHOLMOD checked on 1 (43 s per factorization).
     run recycling --family darcy --dim 3 --n 64 --systems 10 --direct-check 1 --rtol 1e-8 --pc amg \
       --configs c-rcg,d-amg,a-cg --repeat 3
@@ -111,7 +123,7 @@ default)
 esac
 
 if [ "$PEER" = 1 ]; then
-  PY=${PYTHON:-bench/.venv/bin/python}
+  PY=${PYTHON:-bench/.venv/bin/python}  # numpy, scipy, matplotlib, krypy (pip install krypy)
   for family in darcy poisson; do
     dir=bench/recycling/results/export-$family
     run recycling --family $family --n 48 --systems 20 --rtol 1e-8 --configs a,c,a-cg,c-rcg --export "$dir"
@@ -120,5 +132,5 @@ if [ "$PEER" = 1 ]; then
   done
 fi
 echo "{\"impl\": \"meta-end\", \"end\": \"$(date -u +%Y%m%dT%H%M%SZ)\", \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" >>"$RAW"
-python3 bench/recycling/report.py "$RAW" --out "bench/recycling/results/tables-$STAMP-$PART.md" \
+${PYTHON:-bench/.venv/bin/python} bench/recycling/report.py "$RAW" --out "bench/recycling/results/tables-$STAMP-$PART.md" \
   --plot bench/recycling/recycling_map.png
