@@ -98,6 +98,10 @@ default)
     #    frequency 1, ILU(0), 10 systems, at most 2000 iterations per system.
     run recycling --family helmholtz --n 64 --systems 10 --frequency 1 --rtol 1e-8 --pc ilu0 --max-iterations 2000 \
       --configs a,b,c,d-direct --repeat 3
+    # 4. GCRO-DR with one Ritz update per solve (c1) against every-cycle updates (c).
+    run recycling --family darcy --n 100 --rtol 1e-8 --pc jacobi --configs a,c,c1 --repeat 3
+    run recycling --family helmholtz --n 64 --systems 10 --frequency 1 --rtol 1e-8 --pc ilu0 --max-iterations 2000 \
+      --configs c,c1,d-direct --repeat 3
   fi
   if [ "$PART" = large ] || [ "$PART" = all ]; then
     # 5. Larger Helmholtz (32,768 and 80,000 unknowns; GMRES(40)+ILU(0) one round, it does not
@@ -111,7 +115,7 @@ default)
     run recycling --family darcy --n 100 --rtol 1e-8 --pc none --configs a,c,a-cg,c-rcg
   fi
   if [ "$PART" != 2d ] && [ "$PART" != large ]; then
-    # 4. 3D Darcy 64³ (262,144 unknowns), 10 systems, CHOLMOD checked on 1 (43 s per factorization).
+    # 6. 3D Darcy 64³ (262,144 unknowns), 10 systems, CHOLMOD checked on 1 (43 s per factorization).
     run recycling --family darcy --dim 3 --n 64 --systems 10 --direct-check 1 --rtol 1e-8 --pc amg \
       --configs c-rcg,d-amg,a-cg --repeat 3
     run recycling --family darcy --dim 3 --n 64 --systems 10 --direct-check 1 --rtol 1e-5 --pc amg \
