@@ -8,6 +8,7 @@
 //   .build-bench/release/pdekit-bench fno-step ...                      (OperatorBenches.swift)
 //   .build-bench/release/pdekit-bench deeponet-data|deeponet-train ...  (DeepONetBenches.swift)
 //   .build-bench/release/pdekit-bench hybrid|hybrid-bandit ...          (HybridBenches.swift)
+//   .build-bench/release/pdekit-bench recycling --family darcy ...      (RecyclingBenches.swift)
 import CBLAS
 import Dispatch
 import Foundation
@@ -32,7 +33,8 @@ func parseOptions() -> Options {
         + "       pdekit-bench mm-read --file F [--reps R] [--warmup W]\n"
         + "       pdekit-bench fno-step [--n 64] [--batch 20] [--width 32] [--modes 12] [--reps 5] [--threads 2]\n"
         + "       pdekit-bench hybrid --n N --samples S --dir D [--bootstrap B] [--epochs E] [--configs ...] [--reps K]\n"
-        + "       pdekit-bench hybrid-bandit --n N --samples S [--rtol R] [--cost-scale C]\n")
+        + "       pdekit-bench hybrid-bandit --n N --samples S [--rtol R] [--cost-scale C]\n"
+        + "       pdekit-bench recycling --family darcy|thermal|poisson|helmholtz [--n N] [--pc P] [--configs a,b,c,...] (--help for all)\n")
         .data(using: .utf8)!)
     exit(2)
   }
@@ -236,6 +238,10 @@ if CommandLine.arguments.count > 1, hybridSubcommands.contains(CommandLine.argum
 }
 if CommandLine.arguments.count > 1, solverSubcommands.contains(CommandLine.arguments[1]) {
   runSolverSubcommand(CommandLine.arguments[1], CommandLine.arguments.dropFirst(2))
+  exit(0)
+}
+if CommandLine.arguments.count > 1, recyclingSubcommands.contains(CommandLine.arguments[1]) {
+  runRecyclingSubcommand(CommandLine.arguments[1], CommandLine.arguments.dropFirst(2))
   exit(0)
 }
 let options = parseOptions()
