@@ -14,7 +14,7 @@ import Numerics
 
 /// Hyperparameters of a ``FactFormer``. Defaults: the reference KM2D configuration (dim 128,
 /// depth 4, 8 heads × 64, kernel multiplier 2, Fourier-feature scale 8, coordinates linspace(0, 2π, n)).
-public struct FactFormerConfiguration: Codable, Sendable, Hashable {
+public struct FactFormerConfiguration: Codable, Sendable, Hashable, FactorizedTransformerConfiguration {
   /// Input channels (fields, or time frames of a field).
   public var inChannels: Int
   /// Output channels.
@@ -55,34 +55,52 @@ public struct FactFormerConfiguration: Codable, Sendable, Hashable {
 
   /// Throws ``OperatorsError/invalidArgument(_:)`` naming the first invalid value.
   public func validate() throws {
-    try validateFactorizedTransformer(
-      inChannels: inChannels, outChannels: outChannels, dimensions: dimensions, width: width, depth: depth,
-      heads: heads, headWidth: headWidth, kernelMultiplier: kernelMultiplier, domainLength: domainLength)
+    try validateShared()
   }
 }
 
-/// Checks the sizes shared by the factorized transformers.
-func validateFactorizedTransformer(
-  inChannels: Int, outChannels: Int, dimensions: Int, width: Int, depth: Int, heads: Int, headWidth: Int,
-  kernelMultiplier: Int, domainLength: [Double]
-) throws {
-  func fail(_ s: String) throws { throw OperatorsError.invalidArgument(s) }
-  if !(1...3).contains(dimensions) { try fail("factorized transformers take 1–3 spatial axes, got \(dimensions)") }
-  if inChannels < 1 || outChannels < 1 { try fail("input and output channels must be ≥ 1") }
-  if width < 2 || width % 2 != 0 { try fail("width must be even and ≥ 2 (Fourier features), got \(width)") }
-  if depth < 1 || heads < 1 || headWidth < 1 || kernelMultiplier < 1 {
-    try fail("depth, heads, head width and kernel multiplier must be ≥ 1")
+/// The hyperparameters FactFormer and IFactFormer-m share, so that their checks and size counts
+/// are written once.
+protocol FactorizedTransformerConfiguration {
+  var inChannels: Int { get }
+  var outChannels: Int { get }
+  var dimensions: Int { get }
+  var width: Int { get }
+  var depth: Int { get }
+  var heads: Int { get }
+  var headWidth: Int { get }
+  var kernelMultiplier: Int { get }
+  var domainLength: [Double] { get }
+}
+
+extension FactorizedTransformerConfiguration {
+  /// Checks the sizes shared by the factorized transformers.
+  func validateShared() throws {
+    func fail(_ s: String) throws { throw OperatorsError.invalidArgument(s) }
+    if !(1...3).contains(dimensions) { try fail("factorized transformers take 1–3 spatial axes, got \(dimensions)") }
+    if inChannels < 1 || outChannels < 1 { try fail("input and output channels must be ≥ 1") }
+    if width < 2 || width % 2 != 0 { try fail("width must be even and ≥ 2 (Fourier features), got \(width)") }
+    if depth < 1 || heads < 1 || headWidth < 1 || kernelMultiplier < 1 {
+      try fail("depth, heads, head width and kernel multiplier must be ≥ 1")
+    }
+    if [inChannels, outChannels, width, depth, heads, headWidth, kernelMultiplier].contains(where: { $0 > 1 << 20 }) {
+      try fail("sizes must be at most 2^20 (channels, width, depth, heads, head width, kernel multiplier)")
+    }
+    if (headWidth * kernelMultiplier) % 2 != 0 {
+      try fail(
+        "head width × kernel multiplier = \(headWidth * kernelMultiplier) must be even (rotary embedding); "
+          + "change --head-width or --kernel-multiplier")
+    }
+    if domainLength.count != dimensions || !domainLength.allSatisfy({ $0 > 0 && $0.isFinite }) {
+      try fail("domain length needs \(dimensions) positive values, got \(domainLength)")
+    }
   }
-  if [inChannels, outChannels, width, depth, heads, headWidth, kernelMultiplier].contains(where: { $0 > 1 << 20 }) {
-    try fail("sizes must be at most 2^20 (channels, width, depth, heads, head width, kernel multiplier)")
-  }
-  if (headWidth * kernelMultiplier) % 2 != 0 {
-    try fail(
-      "head width × kernel multiplier = \(headWidth * kernelMultiplier) must be even (rotary embedding); "
-        + "change --head-width or --kernel-multiplier")
-  }
-  if domainLength.count != dimensions || !domainLength.allSatisfy({ $0 > 0 && $0.isFinite }) {
-    try fail("domain length needs \(dimensions) positive values, got \(domainLength)")
+
+  /// Scalars of the shared transformer body (see ``factorizedTransformerStorage``).
+  func bodyStorage(_ combination: AxialCombination) -> Int? {
+    factorizedTransformerStorage(
+      dimensions: dimensions, width: width, depth: depth, heads: heads, headWidth: headWidth,
+      kernelMultiplier: kernelMultiplier, combination: combination, outChannels: outChannels)
   }
 }
 
@@ -167,9 +185,7 @@ extension FactFormer: NeuralOperator {
   public static func storageCount(_ c: Configuration) -> Int? {
     CheckedCount.sum([
       CheckedCount.denseLayers([c.inChannels, c.width]),
-      factorizedTransformerStorage(
-        dimensions: c.dimensions, width: c.width, depth: c.depth, heads: c.heads, headWidth: c.headWidth,
-        kernelMultiplier: c.kernelMultiplier, combination: .chained, outChannels: c.outChannels),
+      c.bodyStorage(.chained),
     ])
   }
   public func namedBuffers() -> [(name: String, value: NDArray<T>)] { body.namedBuffers() }

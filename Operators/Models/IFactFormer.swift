@@ -13,7 +13,7 @@ import Numerics
 
 /// Hyperparameters of an ``IFactFormer``. Defaults: the reference configuration (dim 96, depth 1,
 /// L = 10, 5 heads × 96, kernel multiplier 3, Fourier-feature scale 8, coordinates linspace(0, 2π, n)).
-public struct IFactFormerConfiguration: Codable, Sendable, Hashable {
+public struct IFactFormerConfiguration: Codable, Sendable, Hashable, FactorizedTransformerConfiguration {
   /// Input channels (fields, or time frames of a field).
   public var inChannels: Int
   /// Output channels.
@@ -58,9 +58,7 @@ public struct IFactFormerConfiguration: Codable, Sendable, Hashable {
 
   /// Throws ``OperatorsError/invalidArgument(_:)`` naming the first invalid value.
   public func validate() throws {
-    try validateFactorizedTransformer(
-      inChannels: inChannels, outChannels: outChannels, dimensions: dimensions, width: width, depth: depth,
-      heads: heads, headWidth: headWidth, kernelMultiplier: kernelMultiplier, domainLength: domainLength)
+    try validateShared()
     if repeats < 1 { throw OperatorsError.invalidArgument("repeats L must be ≥ 1, got \(repeats)") }
   }
 }
@@ -144,9 +142,7 @@ extension IFactFormer: NeuralOperator {
   public static func storageCount(_ c: Configuration) -> Int? {
     CheckedCount.sum([
       CheckedCount.denseLayers([c.inChannels, c.width / 2]), CheckedCount.product([c.width / 2, c.width]),
-      factorizedTransformerStorage(
-        dimensions: c.dimensions, width: c.width, depth: c.depth, heads: c.heads, headWidth: c.headWidth,
-        kernelMultiplier: c.kernelMultiplier, combination: .parallel, outChannels: c.outChannels),
+      c.bodyStorage(.parallel),
     ])
   }
   public func namedBuffers() -> [(name: String, value: NDArray<T>)] { body.namedBuffers() }

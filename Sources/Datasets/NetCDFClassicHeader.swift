@@ -67,6 +67,9 @@ public enum NetCDFClassicHeader {
     /// Bytes of the file after the current offset.
     var remaining: Int { fileSize - offset }
 
+    /// Bytes per value of each nc_type (1–6 classic, 7–11 CDF-5 only).
+    static let typeSizes: [UInt64: UInt64] = [1: 1, 2: 1, 3: 2, 4: 4, 5: 4, 6: 8, 7: 1, 8: 2, 9: 4, 10: 8, 11: 8]
+
     mutating func uint(_ width: Int) throws -> UInt64 {
       guard remaining >= width else { throw fail("it ends inside a \(width)-byte field") }
       guard offset + width <= bytes.count else { throw BeyondCheckedPrefix() }
@@ -114,8 +117,7 @@ public enum NetCDFClassicHeader {
       for _ in 0..<n {
         try name("an attribute of \(owner)")
         let type = try uint(4)
-        let sizes: [UInt64: UInt64] = [1: 1, 2: 1, 3: 2, 4: 4, 5: 4, 6: 8, 7: 1, 8: 2, 9: 4, 10: 8, 11: 8]
-        guard let width = sizes[type], version == 5 || type <= 6 else {
+        guard let width = Self.typeSizes[type], version == 5 || type <= 6 else {
           throw fail("an attribute of \(owner) has unknown type \(type)")
         }
         let values = try count()
