@@ -30,6 +30,14 @@ let package = Package(
     .library(name: "Hybrid", targets: ["Hybrid"]),
     .executable(name: "pdekit", targets: ["pdekit"]),
   ],
+  // `swift build --traits MPI` adds the MPI build (Open MPI; Debian: libopenmpi-dev openmpi-bin):
+  // `mpirun -np P pdekit generate|train ...` then splits the work over P processes. The default
+  // build and `swift test` need no MPI.
+  traits: [
+    .trait(
+      name: "MPI",
+      description: "Distributed generation and data-parallel training over MPI (module MessagePassing, Open MPI).")
+  ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
   ],
@@ -40,6 +48,7 @@ let package = Package(
     .systemLibrary(name: "CSuiteSparse", path: "Sources/CSuiteSparse"),
     .systemLibrary(name: "CNetCDF", path: "Sources/CNetCDF"),
     .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+    .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c"),
 
     .target(
       name: "Numerics", dependencies: ["CFFTW", "CBLAS", "CSuiteSparse"], path: "Sources/Numerics",
@@ -58,11 +67,16 @@ let package = Package(
     .target(
       name: "Hybrid", dependencies: ["Numerics", "Datasets", "Solvers", "Operators"], path: "Hybrid",
       swiftSettings: nativeCPU),
+    // MPI_COMM_WORLD as a Numerics.ProcessGroup; only in the MPI build.
+    .target(
+      name: "MessagePassing",
+      dependencies: ["Numerics", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
+      path: "Sources/MessagePassing", swiftSettings: nativeCPU),
     .executableTarget(
       name: "pdekit",
       dependencies: [
         "Numerics", "Datasets", "Solvers", "Operators", "Plotting", "Hybrid", "CFFTW", "CBLAS", "CSuiteSparse",
-        "CNetCDF",
+        "CNetCDF", .target(name: "MessagePassing", condition: .when(traits: ["MPI"])),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/pdekit", swiftSettings: nativeCPU),
@@ -86,6 +100,10 @@ let package = Package(
     .testTarget(
       name: "HybridTests", dependencies: ["Hybrid", "Solvers", "Operators", "Numerics", "Datasets"],
       path: "Tests/HybridTests"),
+    // Runs `mpirun -np 2 pdekit ...` against serial runs; compiled only in the MPI build
+    // (`swift test --traits MPI --filter MPITests`).
+    .testTarget(
+      name: "MPITests", dependencies: ["Operators", "Datasets", "Numerics"], path: "Tests/MPITests"),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -381,8 +381,10 @@ public final class FieldDataset: @unchecked Sendable {
   /// Per-channel Gaussian normalizers fitted on this dataset's inputs and targets, accumulated in
   /// Double over chunks of samples (so a streamed file is never loaded whole). Same statistics as
   /// ``UnitGaussianNormalizer/init(fitting:eps:)`` (mean and unbiased standard deviation over
-  /// samples and grid points).
-  public func fitNormalizers(eps: Double = 1e-7) throws -> (
+  /// samples and grid points). With a `group` (data-parallel training) each rank reads only its
+  /// block of the samples and the per-rank sums are added over the group; the statistics then equal
+  /// a single process's up to the rounding of the summation order.
+  public func fitNormalizers(eps: Double = 1e-7, group: (any ProcessGroup)? = nil) throws -> (
     input: UnitGaussianNormalizer<Float>, target: UnitGaussianNormalizer<Float>?
   ) {
     func fit(_ channels: Int, _ read: ([Int]) throws -> NDArray<Float>) throws -> UnitGaussianNormalizer<Float> {
@@ -390,9 +392,11 @@ public final class FieldDataset: @unchecked Sendable {
       let chunk = max(1, (1 << 24) / max(1, channels * points))
       var sums = [Double](repeating: 0, count: channels)
       var squares = [Double](repeating: 0, count: channels)
+      // With a group each rank reads its block of the samples and the sums are added up.
+      let mine = group?.block(of: count) ?? 0..<count
       for pass in 0..<2 {
-        for start in stride(from: 0, to: count, by: chunk) {
-          let block = try read(Array(start..<min(count, start + chunk)))
+        for start in stride(from: mine.lowerBound, to: mine.upperBound, by: chunk) {
+          let block = try read(Array(start..<min(mine.upperBound, start + chunk)))
           block.withUnsafeBufferPointer { p in
             for s in 0..<block.shape[0] {
               for c in 0..<channels {
@@ -413,6 +417,9 @@ public final class FieldDataset: @unchecked Sendable {
               }
             }
           }
+        }
+        if let group {
+          if pass == 0 { sums = try group.sum(sums) } else { squares = try group.sum(squares) }
         }
         if pass == 0 { sums = sums.map { $0 / Double(count * points) } }
       }

@@ -3,6 +3,12 @@
 // optimizer step per batch, the schedule stepped per epoch, test error on decoded predictions).
 // Shuffling draws a permutation per epoch from Philox(seed, stream = epoch), so a run resumed
 // from an epoch checkpoint continues exactly as an uninterrupted one would.
+//
+// Data parallelism (`group`, DataParallel.swift): with P processes, each optimizer step takes a
+// global batch of P × batchSize samples from the same permutation on every rank; rank r computes
+// slice r of it, the gradients and losses are summed over the ranks, and every rank applies the
+// same step. The normalizers are fitted from per-rank sums, the test error is computed by rank 0,
+// and the ranks check after every epoch that their weights are bit-identical.
 import Foundation
 import Numerics
 
@@ -48,23 +54,31 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
   public let targetNormalizer: UnitGaussianNormalizer<Float>?
   /// Completed epochs' records.
   public private(set) var history: [EpochRecord] = []
+  /// The processes training this model together (nil: this process alone); see the file header.
+  public let group: (any ProcessGroup)?
 
   private var adam: Adam<Float>
   private var adamw: AdamW<Float>
+  private var sgd: SGD<Float>
 
   /// Completed epochs.
   public var completedEpochs: Int { history.count }
 
-  /// A fresh run: fits the normalizers on `train` and checks that the data fit the model.
-  public init(model: M, configuration: TrainingConfiguration, train: FieldDataset, test: FieldDataset?) throws {
+  /// A fresh run: fits the normalizers on `train` and checks that the data fit the model. With a
+  /// `group`, every rank passes the same model, configuration and data (see the file header).
+  public init(
+    model: M, configuration: TrainingConfiguration, train: FieldDataset, test: FieldDataset?,
+    group: (any ProcessGroup)? = nil
+  ) throws {
     try configuration.validate()
     try Self.check(model: model, train, test, configuration: configuration)
     self.model = model
     self.configuration = configuration
     self.train = train
     self.test = test
+    self.group = (group?.size ?? 1) > 1 ? group : nil
     if configuration.normalize {
-      let (i, t) = try train.fitNormalizers()
+      let (i, t) = try train.fitNormalizers(group: self.group)
       inputNormalizer = i
       targetNormalizer = t
     } else {
@@ -73,13 +87,15 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
     }
     adam = Adam(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
     adamw = AdamW(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
+    sgd = SGD(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
   }
 
   /// Resumes the run stored in `checkpoint` (model, normalizers, optimizer state, history),
   /// optionally with more epochs. The data must have the variables the run was started with.
-  public init(resuming checkpoint: OperatorCheckpoint, train: FieldDataset, test: FieldDataset?, epochs: Int? = nil)
-    throws
-  {
+  public init(
+    resuming checkpoint: OperatorCheckpoint, train: FieldDataset, test: FieldDataset?, epochs: Int? = nil,
+    group: (any ProcessGroup)? = nil
+  ) throws {
     guard let state = checkpoint.trainingState, let optimizer = checkpoint.optimizerState else {
       throw TrainingError.dataMismatch(
         "the checkpoint has no training state (it was saved for inference only); start a new run instead of resuming")
@@ -104,6 +120,7 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
     self.configuration = configuration
     self.train = train
     self.test = test
+    self.group = (group?.size ?? 1) > 1 ? group : nil
     inputNormalizer = checkpoint.inputNormalizer
     targetNormalizer = checkpoint.targetNormalizer
     guard (inputNormalizer != nil) == configuration.normalize, (targetNormalizer != nil) == configuration.normalize
@@ -113,6 +130,7 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
     history = state.history
     adam = Adam(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
     adamw = AdamW(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
+    sgd = SGD(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
     adam.state = optimizer
     adamw.state = optimizer
   }
@@ -202,19 +220,32 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
     let lr = configuration.learningRate(epoch: epoch)
     adam.learningRate = lr
     adamw.learningRate = lr
+    sgd.learningRate = lr
     let order = permutation(epoch: epoch)
-    let batches = stride(from: 0, to: order.count, by: configuration.batchSize).map {
-      Array(order[$0..<min(order.count, $0 + configuration.batchSize)])
+    // With P ranks a step takes P × batchSize samples; this rank computes its slice of them.
+    let ranks = group?.size ?? 1
+    let step = configuration.batchSize * ranks
+    let batches = stride(from: 0, to: order.count, by: step).map {
+      Array(order[$0..<min(order.count, $0 + step)])
     }
     let start = DispatchTime.now().uptimeNanoseconds
     var total = 0.0
     let saved = model
     let savedOptimizer = (adam, adamw)
-    for (b, indices) in batches.enumerated() {
-      let (x, y) = try trainingBatch(indices)
-      let target = Tensor(y)
-      var (value, grads) = valueAndGradient(at: model) { m in lossValue(m(Tensor(x)), target) }
-      let loss = Double(value)
+    var reducer = group.map { GradientReducer(group: $0) }
+    for (b, global) in batches.enumerated() {
+      let indices = group.map { g in Array(global[g.block(of: global.count)]) } ?? global
+      var loss: Double
+      var grads: Gradients<Float>
+      if indices.isEmpty {
+        (loss, grads) = (0, GradientReducer.zeros(of: model))
+      } else {
+        let (x, y) = try trainingBatch(indices)
+        let target = Tensor(y)
+        let (value, g) = valueAndGradient(at: model) { m in lossValue(m(Tensor(x)), target) }
+        (loss, grads) = (Double(value), g)
+      }
+      try reducer?.sum(&grads, loss: &loss)
       guard loss.isFinite, grads.globalNorm.isFinite else {
         model = saved
         (adam, adamw) = savedOptimizer
@@ -224,6 +255,7 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
       switch configuration.optimizer {
       case .adam: adam.update(&model, along: grads)
       case .adamw: adamw.update(&model, along: grads)
+      case .sgd: sgd.update(&model, along: grads)
       }
       total += loss
       onBatch?(b + 1, batches.count)
@@ -232,7 +264,14 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
     var record = EpochRecord(
       epoch: epoch + 1, trainLoss: total / Double(order.count), testL2: nil, testH1: nil, epochSeconds: seconds,
       learningRate: lr)
-    if let test {
+    if let group {
+      guard try group.allEqual(weightDigest(model)) else {
+        throw TrainingError.dataMismatch(
+          "after epoch \(epoch + 1) the ranks' weights differ (rank \(group.rank)): the data-parallel step is not "
+            + "deterministic here; report this with the command line")
+      }
+    }
+    if let test, group?.isRoot ?? true {
       let report = try evaluate(
         model, on: test, inputNormalizer: inputNormalizer, targetNormalizer: targetNormalizer,
         batchSize: max(configuration.batchSize, 1))

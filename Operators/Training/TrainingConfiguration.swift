@@ -8,6 +8,8 @@ public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
   case adam
   /// ``AdamW`` with decoupled weight decay.
   case adamw
+  /// ``SGD`` (no momentum) with coupled weight decay.
+  case sgd
 }
 
 /// Learning-rate schedule of a training run, stepped once per epoch (as neuraloperator's trainer).

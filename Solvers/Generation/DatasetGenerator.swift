@@ -21,6 +21,14 @@
 // from the provider's guess. A resumed run finds the bootstrap parts and the state file and
 // reloads the state, so it warm-starts the remaining samples exactly as the interrupted run would
 // have. The state file is kept beside the output as `OUT.warm-start.safetensors`.
+//
+// Several processes (`GenerationOptions.group`, e.g. `mpirun -np P pdekit generate` in the MPI
+// build). The parts are the shards of the job: batch b belongs to rank b mod P, each rank computes
+// its own batches into the shared OUT.parts/ (which must be on a file system all ranks see), and
+// rank 0 merges them once every rank is done. Batch boundaries and the per-sample seeds do not
+// depend on P, so the file equals a single-process run bit for bit, and --resume works as in one
+// process (any P may finish a job started with another). Rank 0 alone creates, locks and removes
+// OUT.parts/; the others wait at a barrier meanwhile. Warm starts are single-process only.
 import Datasets
 import Dispatch
 import Foundation
@@ -65,12 +73,17 @@ public struct GenerationOptions: Sendable {
   /// Test hook: throw `GenerationError.simulatedCrash` once this many samples are in parts.
   public var abortAfterSamples: Int?
   /// Called after each sample and during the merge, from any thread (calls are serialized).
+  /// With a `group`, only rank 0 calls it, with the progress of the whole job.
   public var progress: (@Sendable (GenerationProgress) -> Void)?
+  /// The processes sharing this run (nil: this process alone). See the file header; every rank
+  /// calls `run` with the same configuration and output, and a rank whose `run` throws must stop
+  /// the job (`ProcessGroup.abort`), since the others would wait for it.
+  public var group: (any ProcessGroup)?
 
   public init(
     threads: Int = ProcessInfo.processInfo.activeProcessorCount, resume: Bool = false, overwrite: Bool = false,
     skipFailedSamples: Bool = false, batchSize: Int? = nil, abortAfterSamples: Int? = nil,
-    progress: (@Sendable (GenerationProgress) -> Void)? = nil
+    progress: (@Sendable (GenerationProgress) -> Void)? = nil, group: (any ProcessGroup)? = nil
   ) {
     self.threads = threads
     self.resume = resume
@@ -79,6 +92,7 @@ public struct GenerationOptions: Sendable {
     self.batchSize = batchSize
     self.abortAfterSamples = abortAfterSamples
     self.progress = progress
+    self.group = group
   }
 }
 
@@ -101,6 +115,8 @@ public struct GenerationSummary: Sendable {
   /// of them inside FFTs (spectral recipes; 0 for the sparse ones).
   public var solveSeconds: Double = 0
   public var fftSeconds: Double = 0
+  /// Seconds spent merging the parts into the final file (rank 0 alone under a group).
+  public var mergeSeconds: Double = 0
 }
 
 /// Runs dataset generation (what `pdekit generate` calls).
@@ -121,8 +137,15 @@ public enum DatasetGenerator {
     if recipe is any SampleRecipe && recipeSchema.diagnosticDescriptions.isEmpty {
       recipeSchema.diagnosticDescriptions = timeStepperDiagnostics
     }
+    let group = (options.group?.size ?? 1) > 1 ? options.group : nil
+    let isRoot = group?.isRoot ?? true
     var warm: WarmStartPlan?
     if let settings = config.warmStart {
+      if let group {
+        throw GenerationError.invalidParameter(
+          "--warm-start runs in one process (its surrogate is trained by one process between the bootstrap and the rest), but this job has \(group.size) ranks; run it without mpirun"
+        )
+      }
       guard let provider else {
         throw GenerationError.invalidParameter(
           "the configuration asks for a warm start (\(settings)) but no initial-guess provider was given; call HybridGenerator.run (module Hybrid) instead of DatasetGenerator.run"
@@ -153,11 +176,15 @@ public enum DatasetGenerator {
     }
     let stateURL = partsURL.appendingPathComponent("warm-start.safetensors")
     let keptStateURL = URL(fileURLWithPath: outPath + ".warm-start.safetensors")
-    if options.overwrite {
+    if options.overwrite && isRoot {
       try? fm.removeItem(at: output)
       try? fm.removeItem(at: partsURL)
       try? fm.removeItem(at: keptStateURL)
     }
+    // Every rank looks at the same state before rank 0 changes it.
+    try group?.barrier()
+    let partsExisted = fm.fileExists(atPath: partsURL.path)
+    try group?.barrier()
     if fm.fileExists(atPath: outPath) {
       guard options.resume else { throw GenerationError.outputExists(outPath) }
       let existing = try DatasetReader(url: output)
@@ -167,12 +194,12 @@ public enum DatasetGenerator {
       let diff = config.differences(from: stored)
       guard diff.isEmpty else { throw GenerationError.configMismatch(path: outPath, differences: diff) }
       // A kill between the final rename and the clean-up can leave the parts behind.
-      try? fm.removeItem(at: partsURL)
+      if isRoot { try? fm.removeItem(at: partsURL) }
       return GenerationSummary(
         path: outPath, samplesWritten: n, skipped: [], resumedSamples: n, computedSamples: 0,
         seconds: monotonicSeconds() - t0, alreadyComplete: true)
     }
-    if fm.fileExists(atPath: partsURL.path) {
+    if partsExisted {
       guard options.resume else {
         throw GenerationError.outputExists(
           "\(partsURL.path) (an interrupted run of \(outPath))")
@@ -180,7 +207,7 @@ public enum DatasetGenerator {
       let stored = try GenerationConfig.decode(String(contentsOf: configURL, encoding: .utf8))
       let diff = config.differences(from: stored)
       guard diff.isEmpty else { throw GenerationError.configMismatch(path: outPath, differences: diff) }
-    } else {
+    } else if isRoot {
       do {
         try fm.createDirectory(at: partsURL, withIntermediateDirectories: false)
         try Data(try config.json().utf8).write(to: configURL, options: .atomic)
@@ -190,12 +217,12 @@ public enum DatasetGenerator {
     }
 
     // One run per output at a time: an exclusive lock on OUT.parts/lock (released by the kernel
-    // if the process dies, so a kill -9 never leaves a stale lock).
+    // if the process dies, so a kill -9 never leaves a stale lock). Rank 0 holds it for its job.
     let lockPath = partsURL.appendingPathComponent("lock").path
-    let lockFD = open(lockPath, O_CREAT | O_RDWR, 0o644)
+    let lockFD = isRoot ? open(lockPath, O_CREAT | O_RDWR, 0o644) : Int32.max
     guard lockFD >= 0 else { throw GenerationError.unwritable("cannot create \(lockPath)") }
-    defer { close(lockFD) }
-    guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
+    defer { if isRoot { close(lockFD) } }
+    guard !isRoot || flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
       throw GenerationError.unwritable(
         "another pdekit generate is writing \(outPath) right now (\(lockPath) is locked); wait for it to finish")
     }
@@ -218,25 +245,32 @@ public enum DatasetGenerator {
     @Sendable func skipURL(_ b: Int) -> URL {
       partsURL.appendingPathComponent(String(format: "part-%09d.skipped", ranges[b].lowerBound))
     }
+    // Stale temporary files of a killed run.
+    if isRoot {
+      for name in (try? fm.contentsOfDirectory(atPath: partsURL.path)) ?? [] where name.hasSuffix(".tmp") {
+        try? fm.removeItem(at: partsURL.appendingPathComponent(name))
+      }
+    }
+    try group?.barrier()
     var pending: [Int] = []
     var resumed = 0
     for b in 0..<batchCount {
       if fm.fileExists(atPath: partURL(b).path) {
         resumed += ranges[b].count
-      } else {
+      } else if b % (group?.size ?? 1) == (group?.rank ?? 0) {
         pending.append(b)
       }
     }
-    // Stale temporary files of a killed run.
-    for name in (try? fm.contentsOfDirectory(atPath: partsURL.path)) ?? [] where name.hasSuffix(".tmp") {
-      try? fm.removeItem(at: partsURL.appendingPathComponent(name))
-    }
+    // No rank writes a part before every rank has taken stock.
+    try group?.barrier()
+    let resumedAtStart = resumed
 
     struct Shared {
       var next = 0
       var failure: Error?
       var done = 0
       var computed = 0
+      var ownFinished = 0
       var iterations = 0
       var solveSeconds = 0.0
       var fftSeconds = 0.0
@@ -245,12 +279,30 @@ public enum DatasetGenerator {
     let progressLock = SerialLock()
     let threads = max(1, min(options.threads, max(1, pending.count)))
     let start = monotonicSeconds()
+    // Rank 0 sees the other ranks' progress through their finished parts (scanned at most twice a second).
+    let scan = Locked((time: -1.0, samples: resumed))
+    @Sendable func jobDone(_ s: Shared, rescan: Bool) -> Int {
+      guard group != nil else { return s.done }
+      let now = monotonicSeconds()
+      let onDisk = scan.withLock { c -> Int in
+        if rescan || now - c.time >= 0.5 {
+          c.time = now
+          c.samples = (0..<batchCount).reduce(0) {
+            FileManager.default.fileExists(atPath: partURL($1).path) ? $0 + ranges[$1].count : $0
+          }
+        }
+        return c.samples
+      }
+      return min(config.samples, onDisk + s.computed - s.ownFinished)
+    }
 
     @Sendable func report(_ phase: String) {
-      guard let callback = options.progress else { return }
+      guard let callback = options.progress, isRoot else { return }
       let s = shared.withLock { $0 }
+      let done = jobDone(s, rescan: phase != "solving")
       let p = GenerationProgress(
-        done: s.done, total: config.samples, computedHere: s.computed, elapsedSeconds: monotonicSeconds() - start,
+        done: done, total: config.samples, computedHere: group == nil ? s.computed : done - resumedAtStart,
+        elapsedSeconds: monotonicSeconds() - start,
         meanIterations: s.computed > 0 ? Double(s.iterations) / Double(s.computed) : 0, phase: phase)
       progressLock.run { callback(p) }
     }
@@ -270,7 +322,8 @@ public enum DatasetGenerator {
           do {
             try computeBatch(
               ranges[b], config: config, recipe: recipe, schema: schema, part: partURL(b), skipFile: skipURL(b),
-              skipFailed: options.skipFailedSamples, workers: workers, warmStart: warmStart
+              skipFailed: options.skipFailedSamples, workers: workers * (group?.localSize ?? 1),
+              warmStart: warmStart
             ) { iterations, seconds, fftSeconds in
               shared.withLock { s in
                 s.done += 1
@@ -281,6 +334,7 @@ public enum DatasetGenerator {
               }
               report("solving")
             }
+            shared.withLock { $0.ownFinished += ranges[b].count }
             if let limit = options.abortAfterSamples {
               let crossed = shared.withLock { s -> Bool in
                 if s.done >= limit && s.failure == nil {
@@ -326,6 +380,20 @@ public enum DatasetGenerator {
       }
     }
     if let failure = shared.withLock({ $0.failure }) { throw failure }
+    if let group {
+      // Every rank's parts are written before rank 0 merges them; the others wait for the merge.
+      try group.barrier(pollingEvery: 0.5) { report("solving") }
+      guard isRoot else {
+        try group.barrier()
+        let s = shared.withLock { $0 }
+        let reader = try DatasetReader(url: output)
+        defer { try? reader.close() }
+        return GenerationSummary(
+          path: outPath, samplesWritten: reader.sampleCount, skipped: [], resumedSamples: resumed,
+          computedSamples: s.computed, seconds: monotonicSeconds() - t0, alreadyComplete: false,
+          solveSeconds: s.solveSeconds, fftSeconds: s.fftSeconds)
+      }
+    }
 
     // Merge the parts in order into OUT.tmp, then rename into place.
     report("merging")
@@ -341,6 +409,7 @@ public enum DatasetGenerator {
     }
     let tmp = URL(fileURLWithPath: outPath + ".tmp")
     try? fm.removeItem(at: tmp)
+    let mergeStart = monotonicSeconds()
     let written = try mergeParts(
       (0..<batchCount).map(partURL), schema: finalSchema, into: tmp, history: historyLine(config, output))
     do {
@@ -348,15 +417,19 @@ public enum DatasetGenerator {
     } catch {
       throw GenerationError.unwritable("cannot move \(tmp.path) to \(outPath): \(error.localizedDescription)")
     }
+    let mergeSeconds = monotonicSeconds() - mergeStart
     if fm.fileExists(atPath: stateURL.path) {
       try? fm.removeItem(at: keptStateURL)
       try? fm.moveItem(at: stateURL, to: keptStateURL)
     }
     try? fm.removeItem(at: partsURL)
+    try group?.barrier()
     let s = shared.withLock { $0 }
     return GenerationSummary(
-      path: outPath, samplesWritten: written, skipped: skipped, resumedSamples: resumed, computedSamples: s.computed,
-      seconds: monotonicSeconds() - t0, alreadyComplete: false, solveSeconds: s.solveSeconds, fftSeconds: s.fftSeconds)
+      path: outPath, samplesWritten: written, skipped: skipped, resumedSamples: resumed,
+      computedSamples: group == nil ? s.computed : config.samples - resumed,
+      seconds: monotonicSeconds() - t0, alreadyComplete: false, solveSeconds: s.solveSeconds, fftSeconds: s.fftSeconds,
+      mergeSeconds: mergeSeconds)
   }
 
   /// The best multiple α·x0 of a guess: for SPD A the one minimizing the A-norm error ‖α x0 − x‖_A

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hybrid
+import Numerics
 import Solvers
 
 struct Generate: ParsableCommand {
@@ -35,6 +36,14 @@ struct Generate: ParsableCommand {
       iterations of AMG-CG at 64²–128² (bench/RESULTS.md, "Hybrid": 10–17× slower in total).
       Example: pdekit generate darcy --samples 400 --resolution 64 --solver amg-cg --warm-start neural --bootstrap 64 --out d.nc
       Example: pdekit generate darcy --samples 400 --resolution 64 --solver amg-cg --warm-start d.nc.warm-start.safetensors --out e.nc
+
+      Several processes (the MPI build, `swift build -c release --traits MPI`): under `mpirun -np P` \
+      the batches are dealt out to the P ranks (batch b to rank b mod P), each rank writes its parts \
+      to OUT.parts/ (on a file system every rank sees) and rank 0 merges them; the file equals a \
+      one-process run bit for bit, and --resume works with any P. --threads defaults to the cores \
+      divided by the ranks on each machine. Rank 0 prints the progress of the whole job; an error on \
+      any rank stops the job with that rank's message. (--warm-start runs in one process only.)
+      Example: mpirun -np 4 pdekit generate darcy --samples 4000 --resolution 128 --out darcy128.nc
       """)
 
   @Argument(help: "Recipe: darcy, poisson, thermal, helmholtz, heat, burgers or navier-stokes (see --list).")
@@ -99,7 +108,10 @@ struct Generate: ParsableCommand {
   @Option(help: "JSON file with settings and recipe parameters (command-line options take precedence).")
   var config: String?
 
-  @Option(help: "Worker threads (default: all cores). BLAS runs single-threaded meanwhile.")
+  @Option(
+    help:
+      "Worker threads (default: all cores; under mpirun, the cores divided by the ranks per machine). BLAS runs single-threaded meanwhile."
+  )
   var threads: Int?
 
   @Option(help: "Samples per crash-safe part file; each part starts a fresh solver (default: samples/16, 4–64).")
@@ -210,21 +222,30 @@ struct Generate: ParsableCommand {
       print(RecipeRegistry.listing())
       return
     }
+    try ParallelLaunch.run { group in try generate(group: group) }
+  }
+
+  /// The job (this rank's share of it under mpirun).
+  private func generate(group: (any ProcessGroup)?) throws {
     do {
       let cfg = try makeConfig()
-      let printer = ProgressPrinter(quiet: quiet, label: cfg.recipe)
+      let isRoot = group?.isRoot ?? true
+      let printer = ProgressPrinter(quiet: quiet || !isRoot, label: cfg.recipe)
       let options = GenerationOptions(
-        threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, resume: resume, overwrite: overwrite,
-        skipFailedSamples: skipFailed, batchSize: batchSize, progress: { printer.update($0) })
+        threads: threads ?? ParallelLaunch.defaultThreads(group), resume: resume, overwrite: overwrite,
+        skipFailedSamples: skipFailed, batchSize: batchSize, progress: { printer.update($0) }, group: group)
       let hybrid = try HybridGenerator.run(cfg, output: URL(fileURLWithPath: out!), options: options)
       let summary = hybrid.generation
       printer.finish()
+      guard isRoot else { return }
       if summary.alreadyComplete {
         print("\(summary.path) is already complete (\(summary.samplesWritten) samples); nothing to do.")
       } else {
         var line = String(
           format: "wrote %@: %d samples (%d computed now, %d resumed) in %.2f s", summary.path, summary.samplesWritten,
           summary.computedSamples, summary.resumedSamples, summary.seconds)
+        if let group { line += " by \(group.size) processes" }
+        line += String(format: " (merging the parts: %.2f s)", summary.mergeSeconds)
         if !summary.skipped.isEmpty { line += "; skipped failed samples \(summary.skipped)" }
         if let w = cfg.warmStart {
           line +=

@@ -31,6 +31,14 @@ struct Train: ParsableCommand {
       trajectory (frame 0 = the initial-state input, frame f = the target at time index f − 1) and the \
       next frame; `pdekit predict --rollout T` then rolls the model forward from the first k frames.
 
+      Several processes (the MPI build, `swift build -c release --traits MPI`): under `mpirun -np P` \
+      training is data-parallel. Every rank holds the model; each step takes P × --batch-size samples, \
+      each rank computes the gradient of its --batch-size of them from its slice of the file, and the \
+      gradients are summed with MPI_Allreduce, so the step equals one process's step with P × \
+      --batch-size (up to summation order) and every rank applies it identically (checked after each \
+      epoch). Rank 0 prints, logs, tests and writes the checkpoint; --resume works with any P.
+      Example: mpirun -np 2 pdekit train --data darcy.nc --batch-size 10 --epochs 20 --out fno.safetensors
+
       Example: pdekit generate darcy --samples 250 --resolution 64 --out darcy.nc
                pdekit train --model fno --data darcy.nc --split 0.8 --epochs 20 --out fno.safetensors
                pdekit train --model deeponet --data f.nc --branch 40,40 --trunk 40,40 --activation relu \
@@ -87,7 +95,7 @@ struct Train: ParsableCommand {
   @Option(help: "Initial learning rate.")
   var lr = 1e-3
 
-  @Option(help: "Optimizer: adam or adamw (PyTorch's update rules).")
+  @Option(help: "Optimizer: adam, adamw or sgd (PyTorch's update rules; sgd without momentum).")
   var optimizer = "adam"
 
   @Option(help: "Weight decay (coupled L2 for adam, decoupled for adamw).")
@@ -193,7 +201,9 @@ struct Train: ParsableCommand {
       throw ValidationError("--split must be in (0, 1), got \(split)")
     }
     if let t = threads, t < 1 { throw ValidationError("--threads must be ≥ 1, got \(t)") }
-    guard OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be adam or adamw") }
+    guard OptimizerKind(rawValue: optimizer) != nil else {
+      throw ValidationError("--optimizer must be adam, adamw or sgd")
+    }
     guard ScheduleKind(rawValue: schedule) != nil else {
       throw ValidationError("--schedule must be constant, step or cosine")
     }
@@ -219,8 +229,13 @@ struct Train: ParsableCommand {
   }
 
   func run() throws {
+    try ParallelLaunch.run { group in try train(group: group) }
+  }
+
+  /// The training run (this rank's part of it under mpirun).
+  private func train(group: (any ProcessGroup)?) throws {
     for file in [data] + (test.map { [$0] } ?? []) { try DatasetProbe.check(file) }
-    let threadCount = prepareNumerics(threads: threads)
+    let threadCount = prepareNumerics(threads: threads ?? ParallelLaunch.defaultThreads(group))
     let outURL = URL(fileURLWithPath: out)
     let exists = FileManager.default.fileExists(atPath: outURL.path)
     if exists && !resume && !overwrite {
@@ -231,11 +246,11 @@ struct Train: ParsableCommand {
     let (train, testSet) = try openData()
     if resume {
       let checkpoint = try OperatorCheckpoint.read(from: outURL)
-      if checkpoint.modelName != model && !quiet {
+      if checkpoint.modelName != model && !quiet && group?.isRoot ?? true {
         FileHandle.standardError.write(Data("resuming the checkpoint's \(checkpoint.modelName) model\n".utf8))
       }
       try checkpoint.withModel(
-        Resume(command: self, checkpoint: checkpoint, train: train, test: testSet, threads: threadCount))
+        Resume(command: self, checkpoint: checkpoint, train: train, test: testSet, threads: threadCount, group: group))
       return
     }
     let training = TrainingConfiguration(
@@ -258,7 +273,9 @@ struct Train: ParsableCommand {
         trunkWidths: try widths(trunk, "--trunk"), activation: act, domain: domain)
       try config.validate()
       try fit(
-        Trainer(model: DeepONet<Float>(config, seed: seed), configuration: training, train: train, test: testSet),
+        Trainer(
+          model: DeepONet<Float>(config, seed: seed), configuration: training, train: train, test: testSet, group: group
+        ),
         threads: threadCount)
     case PODDeepONet<Float>.modelName:
       let config = PODDeepONetConfiguration(
@@ -268,10 +285,11 @@ struct Train: ParsableCommand {
       // The modes are the POD of the targets as the trainer sees them (normalized with the same
       // statistics the trainer fits on the training split).
       var targets = try train.targets(Array(0..<train.count))
-      if training.normalize, let n = try train.fitNormalizers().target { targets = n.encode(targets) }
+      if training.normalize, let n = try train.fitNormalizers(group: group).target { targets = n.encode(targets) }
       let selection: PODModeSelection = podModes.map { .count($0) } ?? .energy(podEnergy ?? 0.999)
       let pod = try PODDeepONet<Float>.fit(config, selection: selection, targets: targets, seed: seed)
-      try fit(Trainer(model: pod, configuration: training, train: train, test: testSet), threads: threadCount)
+      try fit(
+        Trainer(model: pod, configuration: training, train: train, test: testSet, group: group), threads: threadCount)
     case FactFormer<Float>.modelName:
       let config = FactFormerConfiguration(
         inChannels: train.inputChannels, outChannels: train.targetChannels, dimensions: train.gridShape.count,
@@ -279,7 +297,9 @@ struct Train: ParsableCommand {
         fourierScale: fourierScale, domainLength: domain.map { $0.upper - $0.lower })
       try config.validate()
       try fit(
-        Trainer(model: FactFormer<Float>(config, seed: seed), configuration: training, train: train, test: testSet),
+        Trainer(
+          model: FactFormer<Float>(config, seed: seed), configuration: training, train: train, test: testSet,
+          group: group),
         threads: threadCount)
     case IFactFormer<Float>.modelName:
       let config = IFactFormerConfiguration(
@@ -289,7 +309,9 @@ struct Train: ParsableCommand {
         domainLength: domain.map { $0.upper - $0.lower })
       try config.validate()
       try fit(
-        Trainer(model: IFactFormer<Float>(config, seed: seed), configuration: training, train: train, test: testSet),
+        Trainer(
+          model: IFactFormer<Float>(config, seed: seed), configuration: training, train: train, test: testSet,
+          group: group),
         threads: threadCount)
     default:
       let config = FNOConfiguration(
@@ -297,7 +319,8 @@ struct Train: ParsableCommand {
         modes: try parseModes(dimensions: train.gridShape.count), layers: layers)
       try FNO<Float>.validate(config)
       try fit(
-        Trainer(model: FNO<Float>(config, seed: seed), configuration: training, train: train, test: testSet),
+        Trainer(
+          model: FNO<Float>(config, seed: seed), configuration: training, train: train, test: testSet, group: group),
         threads: threadCount)
     }
   }
@@ -309,10 +332,12 @@ struct Train: ParsableCommand {
     let train: FieldDataset
     let test: FieldDataset?
     let threads: Int
+    let group: (any ProcessGroup)?
 
     func visit<M: NeuralOperator>(_ model: M) throws where M.Scalar == Float {
-      let trainer = try Trainer<M>(resuming: checkpoint, train: train, test: test, epochs: command.epochs)
-      if !command.quiet {
+      let trainer = try Trainer<M>(
+        resuming: checkpoint, train: train, test: test, epochs: command.epochs, group: group)
+      if !command.quiet && trainer.group?.isRoot ?? true {
         FileHandle.standardError.write(
           Data(
             "resuming \(command.out) after epoch \(trainer.completedEpochs) of \(trainer.configuration.epochs)\n"
@@ -351,16 +376,22 @@ struct Train: ParsableCommand {
   private func fit<M: NeuralOperator>(_ start: Trainer<M>, threads threadCount: Int, resumed: Bool = false) throws
   where M.Scalar == Float {
     var trainer = start
+    // Under mpirun rank 0 alone prints, logs and writes the checkpoint.
+    let isRoot = trainer.group?.isRoot ?? true
+    let quiet = self.quiet || !isRoot
     let outURL = URL(fileURLWithPath: out)
     let logURL = URL(fileURLWithPath: log ?? outURL.deletingPathExtension().path + ".jsonl")
-    if !resumed { try? FileManager.default.removeItem(at: logURL) }
+    if !resumed && isRoot { try? FileManager.default.removeItem(at: logURL) }
     let train = trainer.train
     if !quiet {
+      let ranks = trainer.group.map { g in
+        "; \(g.size) processes, \(g.size) × \(trainer.configuration.batchSize) samples per step"
+      }
       FileHandle.standardError.write(
         Data(
           ("\(describe(trainer.model)), \(trainer.model.parameterCount) "
             + "parameters; \(train.count) training samples on \(train.gridShape), \(trainer.test?.count ?? 0) test; "
-            + "\(threadCount) thread(s)\n").utf8))
+            + "\(threadCount) thread(s)\(ranks ?? "")\n").utf8))
     }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
@@ -369,12 +400,13 @@ struct Train: ParsableCommand {
     var elapsed = 0.0
     let tty = isatty(2) != 0
     try trainer.fit(
-      checkpoint: outURL,
+      checkpoint: isRoot ? outURL : nil,
       onBatch: { done, count in
         guard tty, !quiet else { return }
         FileHandle.standardError.write(Data("\r  batch \(done)/\(count)\u{1B}[K".utf8))
       },
       onEpoch: { record in
+        guard isRoot else { return }
         var line = try encoder.encode(record)
         line.append(0x0A)
         try appendLine(line, to: logURL)
@@ -391,6 +423,7 @@ struct Train: ParsableCommand {
           format: "  %.2f s  lr %.2e  ETA %@", record.epochSeconds, record.learningRate, formatDuration(eta))
         FileHandle.standardError.write(Data(((tty ? "\r\u{1B}[K" : "") + text + "\n").utf8))
       })
+    guard isRoot else { return }
     let last = trainer.history.last!
     var summary = "trained \(total) epochs; checkpoint \(out), log \(logURL.path)"
     if let l2 = last.testL2 { summary += String(format: "; test relative L2 %.5f", l2) }

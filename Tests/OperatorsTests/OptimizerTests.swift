@@ -77,6 +77,18 @@ struct OptimizerTests {
     #expect(abs(adamw[0][0] - (0.99 - 0.1 * 0.5 / (0.5 + 1e-8))) < 1e-7)
   }
 
+  @Test("SGD: θ ← θ − lr·(g + λθ), three steps by hand")
+  func sgd() {
+    let got = run(SGD<Double>(learningRate: 0.1, weightDecay: 0.5))
+    var theta = Self.theta0
+    for (t, g) in Self.grads.enumerated() {
+      for i in 0..<3 { theta[i] -= 0.1 * (g[i] + 0.5 * theta[i]) }
+      for i in 0..<3 { #expect(abs(got[t][i] - theta[i]) < 1e-12) }
+    }
+    // Step 1, first coordinate: 1 − 0.1·(0.5 + 0.5·1) = 0.9.
+    #expect(abs(got[0][0] - 0.9) < 1e-12)
+  }
+
   @Test("StepLR and cosine annealing")
   func schedules() {
     let step = StepLR(baseLearningRate: 5e-3, stepSize: 60, gamma: 0.5)
