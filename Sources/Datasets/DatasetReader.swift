@@ -70,8 +70,7 @@ public final class DatasetReader {
     self.path = path
     // netCDF-C allocates from a classic header's counts before checking them against the file.
     try NetCDFClassicHeader.check(path: path)
-    var ncid: Int32 = 0
-    try NetCDF.serialized { try NetCDF.check(nc_open(path, NC_NOWRITE, &ncid), "opening \(path)") }
+    let ncid = try NetCDF.open(path, mode: NC_NOWRITE, context: "opening \(path)")
     self.ncid = ncid
     do {
       (sampleCount, variables, axes, attributes, diagnosticDescriptions) = try NetCDF.serialized {

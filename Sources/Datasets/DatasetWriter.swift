@@ -161,26 +161,31 @@ public final class DatasetWriter {
     let vars = info.variables
     try info.close()
     let path = url.path
+    let ncid = try NetCDF.open(path, mode: NC_WRITE, context: "opening \(path) for writing")
     return try NetCDF.serialized {
-      var ncid: Int32 = 0
-      try NetCDF.check(nc_open(path, NC_WRITE, &ncid), "opening \(path) for writing")
       var ids: [String: Int32] = [:]
       var shapes: [String: [Int]] = [:]
       var diag: [String: Int32] = [:]
-      for v in vars {
-        var id: Int32 = 0
-        try NetCDF.check(nc_inq_varid(ncid, v.name, &id), "opening \(path): variable '\(v.name)'")
-        ids[v.name] = id
-        shapes[v.name] = v.sampleShape
-      }
-      for name in DiagnosticVariables.names {
-        var id: Int32 = 0
-        try NetCDF.check(nc_inq_varid(ncid, name, &id), "opening \(path): variable '\(name)'")
-        diag[name] = id
-      }
-      for name in DiagnosticVariables.optionalNames {
-        var id: Int32 = 0
-        if nc_inq_varid(ncid, name, &id) == NC_NOERR { diag[name] = id }
+      // A file that fails these checks is closed again, not leaked.
+      do {
+        for v in vars {
+          var id: Int32 = 0
+          try NetCDF.check(nc_inq_varid(ncid, v.name, &id), "opening \(path): variable '\(v.name)'")
+          ids[v.name] = id
+          shapes[v.name] = v.sampleShape
+        }
+        for name in DiagnosticVariables.names {
+          var id: Int32 = 0
+          try NetCDF.check(nc_inq_varid(ncid, name, &id), "opening \(path): variable '\(name)'")
+          diag[name] = id
+        }
+        for name in DiagnosticVariables.optionalNames {
+          var id: Int32 = 0
+          if nc_inq_varid(ncid, name, &id) == NC_NOERR { diag[name] = id }
+        }
+      } catch {
+        _ = nc_close(ncid)
+        throw error
       }
       return DatasetWriter(path: path, ncid: ncid, dataVarIDs: ids, sampleShapes: shapes, diagIDs: diag, sampleCount: n)
     }

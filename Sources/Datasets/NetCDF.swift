@@ -50,6 +50,40 @@ public enum NetCDF {
     }
   }
 
+  /// Opens `path` (`nc_open` with `mode`, NC_NOWRITE or NC_WRITE) and returns its netCDF id,
+  /// waiting out a lock that is only in passing.
+  ///
+  /// HDF5 locks a file (flock) while it is open, and the lock belongs to the open file description.
+  /// A child process being spawned (Foundation's `Process`, posix_spawn) holds copies of all of this
+  /// process's descriptors until it execs, so a file this process closed a moment ago can still be
+  /// locked then, and nc_open fails with an HDF error and errno EWOULDBLOCK. That case is retried
+  /// for up to about 2 s, releasing the netCDF lock in between; a file another process keeps open
+  /// for writing still fails after that, with that reason.
+  public static func open(_ path: String, mode: Int32, context: @autoclosure () -> String) throws -> Int32 {
+    var ncid: Int32 = 0
+    for attempt in 0..<100 {
+      let (status, cause) = serialized { () -> (Int32, Int32) in
+        errno = 0
+        let s = nc_open(path, mode, &ncid)
+        return (s, errno)
+      }
+      if status == NC_NOERR { return ncid }
+      guard status == NC_EHDFERR, cause == EWOULDBLOCK || cause == EAGAIN else {
+        try check(status, context())
+        return ncid
+      }
+      if attempt == 99 {
+        throw DatasetError.netcdf(
+          status: status, message: String(cString: nc_strerror(status)),
+          context: context()
+            + ": another process holds HDF5's lock on the file (it is open for writing elsewhere). Wait for it; "
+            + "on a file system without working locks (some NFS mounts) set HDF5_USE_FILE_LOCKING=FALSE")
+      }
+      usleep(20_000)
+    }
+    return ncid
+  }
+
   /// Turns off HDF5's automatic error-stack printing for the calling thread (once per thread).
   static func silenceHDF5OnThisThread() {
     let key = "pdekit.hdf5.silenced"

@@ -86,9 +86,8 @@ struct DatasetTests {
     defer { try? FileManager.default.removeItem(at: dir) }
     let url = dir.appendingPathComponent("c.nc")
     try DatasetWriter.create(at: url, schema: sampleSchema(ny: 6, nx: 7)).close()
+    let ncid = try NetCDF.open(url.path, mode: NC_NOWRITE, context: "reading \(url.path)")
     NetCDF.serialized {
-      var ncid: Int32 = 0
-      #expect(nc_open(url.path, NC_NOWRITE, &ncid) == NC_NOERR)
       defer { nc_close(ncid) }
       var v: Int32 = 0
       #expect(nc_inq_varid(ncid, "solution", &v) == NC_NOERR)
@@ -111,9 +110,8 @@ struct DatasetTests {
     let url = dir.appendingPathComponent("m.nc")
     try DatasetWriter.create(at: url, schema: sampleSchema()).close()
     // Remove the target role by renaming the attribute with the C API.
+    let ncid = try NetCDF.open(url.path, mode: NC_WRITE, context: "editing \(url.path)")
     NetCDF.serialized {
-      var ncid: Int32 = 0
-      #expect(nc_open(url.path, NC_WRITE, &ncid) == NC_NOERR)
       var v: Int32 = 0
       #expect(nc_inq_varid(ncid, "solution", &v) == NC_NOERR)
       #expect(nc_redef(ncid) == NC_NOERR)
@@ -124,15 +122,46 @@ struct DatasetTests {
     #expect(throws: DatasetError.self) { try DatasetWriter.open(appendingTo: url) }
   }
 
+  @Test(
+    "a file locked for a moment (as while a child process is being spawned) opens once the lock is gone; a lasting lock is a clear error"
+  )
+  func transientLock() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let url = dir.appendingPathComponent("l.nc")
+    let w = try DatasetWriter.create(at: url, schema: sampleSchema())
+    try w.append(
+      ["coefficient": .zeros([4, 5]), "solution": .zeros([4, 5])],
+      diagnostics: SampleDiagnostics(seed: 1, iterations: 1, relativeResidual: 0, solveSeconds: 0))
+    try w.close()
+    // Another open file description holding an exclusive flock, as HDF5 takes for writing.
+    let fd = open(url.path, O_RDWR)
+    #expect(fd >= 0 && flock(fd, LOCK_EX) == 0)
+    DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) {
+      flock(fd, LOCK_UN)
+      close(fd)
+    }
+    let reader = try DatasetReader(url: url)
+    #expect(reader.sampleCount == 1)
+    try reader.close()
+    let held = open(url.path, O_RDWR)
+    #expect(held >= 0 && flock(held, LOCK_EX) == 0)
+    defer { close(held) }
+    #expect {
+      try DatasetWriter.open(appendingTo: url)
+    } throws: { error in
+      "\(error)".contains("another process holds HDF5's lock") && "\(error)".contains(url.path)
+    }
+  }
+
   @Test("a missing global attribute and a missing file are named")
   func missingPieces() throws {
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
     let url = dir.appendingPathComponent("g.nc")
     try DatasetWriter.create(at: url, schema: sampleSchema()).close()
+    let ncid = try NetCDF.open(url.path, mode: NC_WRITE, context: "editing \(url.path)")
     NetCDF.serialized {
-      var ncid: Int32 = 0
-      #expect(nc_open(url.path, NC_WRITE, &ncid) == NC_NOERR)
       #expect(nc_redef(ncid) == NC_NOERR)
       #expect(nc_del_att(ncid, NC_GLOBAL, "pdekit_config") == NC_NOERR)
       #expect(nc_close(ncid) == NC_NOERR)
@@ -153,9 +182,8 @@ struct DatasetTests {
         diagnostics: SampleDiagnostics(seed: UInt64(s), iterations: 1, relativeResidual: 0, solveSeconds: 0))
     }
     try w.close()
+    let ncid = try NetCDF.open(url.path, mode: NC_WRITE, context: "editing \(url.path)")
     NetCDF.serialized {
-      var ncid: Int32 = 0
-      #expect(nc_open(url.path, NC_WRITE, &ncid) == NC_NOERR)
       #expect(nc_redef(ncid) == NC_NOERR)
       edit(ncid)
       #expect(nc_close(ncid) == NC_NOERR)
