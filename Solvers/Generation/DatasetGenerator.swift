@@ -458,27 +458,10 @@ public enum DatasetGenerator {
     return x0.map { alpha * $0 }
   }
 
-  /// Merges part files in order into a new dataset `url`; returns the samples written.
+  /// Merges part files in order into a new dataset `url` (their compressed chunks are copied as
+  /// they are; see `DatasetConcatenation`); returns the samples written.
   static func mergeParts(_ parts: [URL], schema: DatasetSchema, into url: URL, history: String?) throws -> Int {
-    let writer = try DatasetWriter.create(at: url, schema: schema, history: history)
-    var written = 0
-    for part in parts {
-      let reader = try DatasetReader(url: part)
-      let n = reader.sampleCount
-      if n > 0 {
-        let fields = try schema.variables.map { ($0.name, try reader.read($0.name, samples: 0..<n)) }
-        let diagnostics = try reader.diagnostics(samples: 0..<n)
-        for i in 0..<n {
-          var sample: [String: NDArray<Float>] = [:]
-          for (name, block) in fields { sample[name] = block[sample: i] }
-          try writer.append(sample, diagnostics: diagnostics[i])
-          written += 1
-        }
-      }
-      try reader.close()
-    }
-    try writer.close()
-    return written
+    try DatasetConcatenation.concatenate(parts, schema: schema, into: url, history: history).samples
   }
 
   static func historyLine(_ config: GenerationConfig, _ output: URL) -> String {
@@ -593,10 +576,9 @@ public enum DatasetGenerator {
     let skipped = unsorted.sorted()
     let tmp = URL(fileURLWithPath: part.path + ".tmp")
     try? FileManager.default.removeItem(at: tmp)
-    // Parts are uncompressed: the merge compresses once, instead of compressing twice.
-    var partSchema = schema
-    partSchema.deflateLevel = 0
-    let writer = try DatasetWriter.create(at: tmp, schema: partSchema)
+    // Parts are compressed as the final file is (by the worker that computed them, in parallel);
+    // the merge copies their compressed chunks without recompressing them.
+    let writer = try DatasetWriter.create(at: tmp, schema: schema)
     for (fields, diagnostics) in samples { try writer.append(fields, diagnostics: diagnostics) }
     try writer.close()
     if !skipped.isEmpty {

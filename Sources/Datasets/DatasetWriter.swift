@@ -227,30 +227,43 @@ public final class DatasetWriter {
             "writing sample \(index) of '\(name)' to \(path)")
         }
       }
-      var seed = diagnostics.seed
-      var its = diagnostics.iterations
-      var res = diagnostics.relativeResidual
-      var secs = diagnostics.solveSeconds
-      var s = index
-      var one = 1
-      try NetCDF.check(
-        nc_put_vara_ulonglong(ncid, diagIDs[DiagnosticVariables.seed]!, &s, &one, &seed),
-        "writing seed of sample \(index)")
-      try NetCDF.check(
-        nc_put_vara_int(ncid, diagIDs[DiagnosticVariables.iterations]!, &s, &one, &its),
-        "writing iterations of sample \(index)")
-      try NetCDF.check(
-        nc_put_vara_double(ncid, diagIDs[DiagnosticVariables.residual]!, &s, &one, &res),
-        "writing residual of sample \(index)")
-      try NetCDF.check(
-        nc_put_vara_double(ncid, diagIDs[DiagnosticVariables.seconds]!, &s, &one, &secs),
-        "writing solve time of sample \(index)")
-      if let id = diagIDs[DiagnosticVariables.warmStart] {
-        var flag: Int8 = diagnostics.warmStarted == true ? 1 : 0
-        try NetCDF.check(nc_put_vara_schar(ncid, id, &s, &one, &flag), "writing warm-start flag of sample \(index)")
-      }
+      try writeDiagnosticsLocked(sample: index, diagnostics)
     }
     sampleCount = max(sampleCount, index + 1)
+  }
+
+  /// Writes only the diagnostics of sample `index` (the data of the sample are written some other
+  /// way, as by ``DatasetConcatenation``).
+  func writeDiagnostics(sample index: Int, _ diagnostics: SampleDiagnostics) throws {
+    guard open else { throw DatasetError.invalidArgument("\(path): the writer is closed") }
+    try NetCDF.serialized { try writeDiagnosticsLocked(sample: index, diagnostics) }
+    sampleCount = max(sampleCount, index + 1)
+  }
+
+  /// The diagnostics writes; the caller holds the netCDF lock.
+  private func writeDiagnosticsLocked(sample index: Int, _ diagnostics: SampleDiagnostics) throws {
+    var seed = diagnostics.seed
+    var its = diagnostics.iterations
+    var res = diagnostics.relativeResidual
+    var secs = diagnostics.solveSeconds
+    var s = index
+    var one = 1
+    try NetCDF.check(
+      nc_put_vara_ulonglong(ncid, diagIDs[DiagnosticVariables.seed]!, &s, &one, &seed),
+      "writing seed of sample \(index)")
+    try NetCDF.check(
+      nc_put_vara_int(ncid, diagIDs[DiagnosticVariables.iterations]!, &s, &one, &its),
+      "writing iterations of sample \(index)")
+    try NetCDF.check(
+      nc_put_vara_double(ncid, diagIDs[DiagnosticVariables.residual]!, &s, &one, &res),
+      "writing residual of sample \(index)")
+    try NetCDF.check(
+      nc_put_vara_double(ncid, diagIDs[DiagnosticVariables.seconds]!, &s, &one, &secs),
+      "writing solve time of sample \(index)")
+    if let id = diagIDs[DiagnosticVariables.warmStart] {
+      var flag: Int8 = diagnostics.warmStarted == true ? 1 : 0
+      try NetCDF.check(nc_put_vara_schar(ncid, id, &s, &one, &flag), "writing warm-start flag of sample \(index)")
+    }
   }
 
   /// Flushes buffered data to disk (nc_sync).
