@@ -230,9 +230,7 @@ public enum DatasetGenerator {
     // Batches and what is already done. A spectral recipe reuses nothing across a batch, so its
     // batches are small (better balance over the workers); the size never depends on --threads.
     // With a warm start, the bootstrap samples form batches of their own.
-    let batch =
-      options.batchSize
-      ?? (recipe is any SampleRecipe ? min(64, max(1, config.samples / 64)) : min(64, max(4, config.samples / 16)))
+    let batch = options.batchSize ?? defaultBatchSize(samples: config.samples, spectral: recipe is any SampleRecipe)
     func chunks(_ r: Range<Int>) -> [Range<Int>] {
       stride(from: r.lowerBound, to: r.upperBound, by: batch).map { $0..<min(r.upperBound, $0 + batch) }
     }
@@ -430,6 +428,22 @@ public enum DatasetGenerator {
       computedSamples: group == nil ? s.computed : config.samples - resumed,
       seconds: monotonicSeconds() - t0, alreadyComplete: false, solveSeconds: s.solveSeconds, fftSeconds: s.fftSeconds,
       mergeSeconds: mergeSeconds)
+  }
+
+  /// Samples per batch when `--batch-size` is not given: samples/16 clamped to 4…64 for the sparse
+  /// recipes (each batch pays one symbolic analysis or AMG setup), samples/64 clamped to 1…64 for
+  /// the spectral ones (nothing is reused across a batch).
+  static func defaultBatchSize(samples: Int, spectral: Bool) -> Int {
+    spectral ? min(64, max(1, samples / 64)) : min(64, max(4, samples / 16))
+  }
+
+  /// The number of batches (part files) a run of `config` has; at most this many workers (threads
+  /// times MPI ranks) find work. Ignores the warm-start bootstrap's separate batches.
+  public static func batchCount(_ config: GenerationConfig, batchSize: Int?) throws -> Int {
+    let recipe = try RecipeRegistry.recipe(named: config.recipe)
+    let spectral = recipe is any SampleRecipe.Type
+    let batch = batchSize ?? defaultBatchSize(samples: config.samples, spectral: spectral)
+    return (config.samples + batch - 1) / max(1, batch)
   }
 
   /// The best multiple α·x0 of a guess: for SPD A the one minimizing the A-norm error ‖α x0 − x‖_A

@@ -42,7 +42,8 @@ struct Generate: ParsableCommand {
       to OUT.parts/ (on a file system every rank sees) and rank 0 merges them; the file equals a \
       one-process run bit for bit, and --resume works with any P. --threads defaults to the cores \
       divided by the ranks on each machine. Rank 0 prints the progress of the whole job; an error on \
-      any rank stops the job with that rank's message. (--warm-start runs in one process only.)
+      any rank stops the job with that rank's message. (--warm-start runs in one process only.) Each \
+      batch is one worker's work: use --batch-size to make at least ranks × threads batches.
       Example: mpirun -np 4 pdekit generate darcy --samples 4000 --resolution 128 --out darcy128.nc
       """)
 
@@ -231,6 +232,17 @@ struct Generate: ParsableCommand {
       let cfg = try makeConfig()
       let isRoot = group?.isRoot ?? true
       let printer = ProgressPrinter(quiet: quiet || !isRoot, label: cfg.recipe)
+      if let group, isRoot, !quiet {
+        let workers = group.size * (threads ?? ParallelLaunch.defaultThreads(group))
+        let batches = try DatasetGenerator.batchCount(cfg, batchSize: batchSize)
+        if batches < workers {
+          FileHandle.standardError.write(
+            Data(
+              ("note: \(cfg.samples) samples make \(batches) batches for \(workers) workers (\(group.size) ranks), so "
+                + "\(workers - batches) stay idle; a smaller --batch-size gives more batches (the data then equal a "
+                + "one-process run with that --batch-size)\n").utf8))
+        }
+      }
       let options = GenerationOptions(
         threads: threads ?? ParallelLaunch.defaultThreads(group), resume: resume, overwrite: overwrite,
         skipFailedSamples: skipFailed, batchSize: batchSize, progress: { printer.update($0) }, group: group)
