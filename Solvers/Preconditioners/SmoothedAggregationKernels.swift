@@ -342,10 +342,18 @@ enum AMGKernels {
 
   // MARK: - Spectral radius
 
-  /// Estimate of ρ(D⁻¹A) for symmetric A with positive diagonal: the largest Ritz value of
-  /// `steps` Lanczos steps on D^{-1/2} A D^{-1/2} from a fixed pseudo-random start (reproducible).
-  static func spectralRadiusEstimate(_ a: AMGMatrix, inverseDiagonal invD: UnsafePointer<Double>, steps: Int) -> Double
-  {
+  /// Estimate of ρ(D⁻¹A) for symmetric A with positive diagonal, for the prolongation smoother.
+  ///
+  /// Lanczos on D^{-1/2} A D^{-1/2} from a fixed pseudo-random start (reproducible) gives Ritz
+  /// values θ ≤ ρ; Gershgorin's theorem gives the bound G = maxᵢ Σⱼ |aᵢⱼ| / aᵢᵢ ≥ ρ. When θ after
+  /// `boundCheckStep` steps is already within 5 % of G, G is returned: an upper bound that close
+  /// to ρ (as for diffusion operators with zero row sums, where the checkerboard mode attains it)
+  /// smooths as well as the full Lanczos estimate, at 6 of its 15 SpMVs. Otherwise Lanczos runs
+  /// its `steps` steps and returns θ.
+  static func spectralRadiusEstimate(
+    _ a: AMGMatrix, inverseDiagonal invD: UnsafePointer<Double>, steps: Int, boundCheckStep: Int = 6
+  ) -> Double {
+    let bound = gershgorinBound(a, inverseDiagonal: invD)
     let n = a.rows
     guard n > 0 else { return 0 }
     let m = max(1, min(steps, n))
@@ -387,6 +395,11 @@ enum AMGKernels {
       if norm <= 1e-12 * max(scale, Double.leastNormalMagnitude) { break }
       beta.append(norm)
       betaPrev = norm
+      if alpha.count == boundCheckStep && alpha.count < m,
+        largestEigenvalueOfTridiagonal(alpha, Array(beta.prefix(alpha.count - 1))) >= 0.95 * bound
+      {
+        return bound
+      }
       let inv = 1 / norm
       for i in 0..<n {
         vPrev[i] = v[i]
@@ -394,6 +407,17 @@ enum AMGKernels {
       }
     }
     return largestEigenvalueOfTridiagonal(alpha, Array(beta.prefix(alpha.count - 1)))
+  }
+
+  /// Gershgorin's bound on ρ(D⁻¹A): maxᵢ Σⱼ |aᵢⱼ| · (1/aᵢᵢ).
+  static func gershgorinBound(_ a: AMGMatrix, inverseDiagonal invD: UnsafePointer<Double>) -> Double {
+    var bound = 0.0
+    for i in 0..<a.rows {
+      var sum = 0.0
+      for k in Int(a.rowPointers[i])..<Int(a.rowPointers[i + 1]) { sum += abs(a.values[k]) }
+      bound = max(bound, sum * invD[i])
+    }
+    return bound
   }
 
   /// Largest eigenvalue of the symmetric tridiagonal matrix with diagonal `d` and off-diagonal

@@ -104,6 +104,66 @@ struct AMGTests {
     #expect(abs(yMx - xMy) <= 1e-10 * max(abs(yMx), abs(xMy)))
   }
 
+  /// ρ(D⁻¹A) by 300 power iterations on the symmetric D^{-1/2} A D^{-1/2} (slow, independent).
+  private func referenceRadius(_ a: CSRMatrix<Double>) -> Double {
+    let n = a.rows
+    let d = a.dense()
+    var s = [Double](repeating: 0, count: n)
+    for i in 0..<n { s[i] = 1 / d[i, i].squareRoot() }
+    var v = amgRandomVector(n, seed: 9)
+    var lambda = 0.0
+    for _ in 0..<300 {
+      let u = (0..<n).map { s[$0] * v[$0] }
+      var w = [Double](repeating: 0, count: n)
+      u.withUnsafeBufferPointer { x in w.withUnsafeMutableBufferPointer { a.multiply(x, into: $0) } }
+      for i in 0..<n { w[i] *= s[i] }
+      lambda = zip(w, v).reduce(0) { $0 + $1.0 * $1.1 } / v.reduce(0) { $0 + $1 * $1 }
+      let norm = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
+      v = w.map { $0 / norm }
+    }
+    return lambda
+  }
+
+  @Test(
+    "ρ(D⁻¹A): Gershgorin's bound where Lanczos shows it tight (5-point Darcy), the Lanczos estimate where it is not (9-point)"
+  )
+  func spectralRadius() throws {
+    // 5-point finite volumes, zero row sums inside: the bound max Σ|aᵢⱼ|/aᵢᵢ is attained up to O(h²).
+    let darcy = try amgDarcyMatrix(24, coefficient: amgPatchCoefficient(24, patch: 4, seed: 3))
+    let exact = referenceRadius(darcy)
+    let estimate = try SmoothedAggregationAMG(darcy).levelSummaries[0].spectralRadius!
+    var bound = 0.0
+    for i in 0..<darcy.rows {
+      var sum = 0.0
+      var diagonal = 0.0
+      for k in Int(darcy.rowPointers[i])..<Int(darcy.rowPointers[i + 1]) {
+        sum += abs(darcy.values[k])
+        if Int(darcy.columnIndices[k]) == i { diagonal = darcy.values[k] }
+      }
+      bound = max(bound, sum / diagonal)
+    }
+    #expect(abs(estimate - bound) <= 1e-12 * bound, "estimate \(estimate), bound \(bound)")
+    #expect(estimate >= exact && estimate <= 1.05 * exact, "estimate \(estimate), ρ \(exact)")
+    // 9-point stencil (8 on the diagonal, −1 around): ρ(D⁻¹A) → 1.5 while the bound is 2.
+    let n = 20
+    var coo = COOMatrix<Double>(rows: n * n, columns: n * n, reserve: 9 * n * n)
+    for i in 0..<n {
+      for j in 0..<n {
+        coo.append(i * n + j, i * n + j, 8)
+        for di in -1...1 {
+          for dj in -1...1 where (di, dj) != (0, 0) && (0..<n).contains(i + di) && (0..<n).contains(j + dj) {
+            coo.append(i * n + j, (i + di) * n + j + dj, -1)
+          }
+        }
+      }
+    }
+    let nine = try coo.csr()
+    let rho = referenceRadius(nine)
+    let lanczos = try SmoothedAggregationAMG(nine).levelSummaries[0].spectralRadius!
+    #expect(rho > 1.4 && rho < 1.5)
+    #expect(lanczos <= rho * (1 + 1e-9) && lanczos >= 0.97 * rho, "estimate \(lanczos), ρ \(rho)")
+  }
+
   @Test("the hierarchy is pyamg's: same levels and nonzeros, Galerkin operators")
   func hierarchy() throws {
     let a = try amgPoisson2D(48)
