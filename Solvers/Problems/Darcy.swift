@@ -83,7 +83,7 @@ enum FiniteVolumeDiffusion {
 
   /// Returns S + A where A u ≈ −∇·(κ∇u) with u = g on the boundary, S = `diagonalShift`·I. When
   /// `boundaryValue` is given, T_P·g(face centre) is added to `rhs` (which must have one entry per
-  /// cell); otherwise `rhs` is not touched. Rows come out sorted, so the builder does no sorting.
+  /// cell); otherwise `rhs` is not touched.
   static func assemble(
     grid: UniformGrid, coefficient: [Double], name: String, diagonalShift: Double,
     boundaryValue: (([Double]) -> Double)?, rhs: inout [Double]
@@ -95,55 +95,78 @@ enum FiniteVolumeDiffusion {
     let h = grid.spacing
     let ih2 = 1 / (h * h)
     let strides = (0..<d).map(grid.axisStride)
-    var builder = CSRRowBuilder(rows: count, columns: count, entriesPerRow: 2 * d + 1)
+    // Every cell has its diagonal and one entry per neighbour inside the grid: each axis has
+    // n − 1 interior faces on each of its count/n lines, two entries per face. The entries of a
+    // row are written in increasing column order (lower neighbours slowest axis first, the
+    // diagonal, upper neighbours fastest axis first), straight into the CSR arrays.
+    let nonzeros = count + d * 2 * (n - 1) * (count / max(1, n))
+    guard nonzeros <= Int(Int32.max) else {
+      throw DiscretizationError.invalidGrid(
+        "\(n)^\(d) cells give \(nonzeros) matrix entries, more than 32-bit CSR indices hold; use fewer cells")
+    }
+    var rowPointers = [Int32](repeating: 0, count: count + 1)
+    var columnIndices = [Int32](repeating: 0, count: nonzeros)
+    var values = [Double](repeating: 0, count: nonzeros)
     var idx = [Int](repeating: 0, count: d)
+    var written = 0
     coefficient.withUnsafeBufferPointer { k in
-      for p in 0..<count {
-        let kp = k[p]
-        var diagonal = diagonalShift
-        var boundaryFlux = 0.0
-        // Lower neighbours, slowest axis first: increasing column order.
-        for a in 0..<d {
-          if idx[a] > 0 {
-            let q = p - strides[a]
-            let t = 2 * kp * k[q] / (kp + k[q]) * ih2
-            builder.add(q, -t)
-            diagonal += t
-          } else {
-            let t = 2 * kp * ih2
-            diagonal += t
-            if let g = boundaryValue {
-              var pt = idx.map(grid.coordinate)
-              pt[a] = 0
-              boundaryFlux += t * g(pt)
+      rowPointers.withUnsafeMutableBufferPointer { rp in
+        columnIndices.withUnsafeMutableBufferPointer { ci in
+          values.withUnsafeMutableBufferPointer { v in
+            for p in 0..<count {
+              let kp = k[p]
+              var diagonal = diagonalShift
+              var boundaryFlux = 0.0
+              for a in 0..<d {
+                if idx[a] > 0 {
+                  let q = p - strides[a]
+                  let t = 2 * kp * k[q] / (kp + k[q]) * ih2
+                  ci[written] = Int32(truncatingIfNeeded: q)
+                  v[written] = -t
+                  written += 1
+                  diagonal += t
+                } else {
+                  let t = 2 * kp * ih2
+                  diagonal += t
+                  if let g = boundaryValue {
+                    var pt = idx.map(grid.coordinate)
+                    pt[a] = 0
+                    boundaryFlux += t * g(pt)
+                  }
+                }
+              }
+              let diagonalSlot = written
+              ci[written] = Int32(truncatingIfNeeded: p)
+              written += 1
+              for a in stride(from: d - 1, through: 0, by: -1) {
+                if idx[a] < n - 1 {
+                  let q = p + strides[a]
+                  let t = 2 * kp * k[q] / (kp + k[q]) * ih2
+                  ci[written] = Int32(truncatingIfNeeded: q)
+                  v[written] = -t
+                  written += 1
+                  diagonal += t
+                } else {
+                  let t = 2 * kp * ih2
+                  diagonal += t
+                  if let g = boundaryValue {
+                    var pt = idx.map(grid.coordinate)
+                    pt[a] = 1
+                    boundaryFlux += t * g(pt)
+                  }
+                }
+              }
+              v[diagonalSlot] = diagonal
+              if boundaryValue != nil { rhs[p] += boundaryFlux }
+              rp[p + 1] = Int32(truncatingIfNeeded: written)
+              grid.advance(&idx)
             }
           }
         }
-        let diagonalSlot = builder.rowColumns.count
-        builder.add(p, 0)
-        // Upper neighbours, fastest axis first: increasing column order.
-        for a in stride(from: d - 1, through: 0, by: -1) {
-          if idx[a] < n - 1 {
-            let q = p + strides[a]
-            let t = 2 * kp * k[q] / (kp + k[q]) * ih2
-            builder.add(q, -t)
-            diagonal += t
-          } else {
-            let t = 2 * kp * ih2
-            diagonal += t
-            if let g = boundaryValue {
-              var pt = idx.map(grid.coordinate)
-              pt[a] = 1
-              boundaryFlux += t * g(pt)
-            }
-          }
-        }
-        builder.rowValues[diagonalSlot] = diagonal
-        if boundaryValue != nil { rhs[p] += boundaryFlux }
-        builder.finishRow()
-        grid.advance(&idx)
       }
     }
-    return try builder.matrix()
+    precondition(written == nonzeros, "TPFA assembly wrote \(written) of \(nonzeros) entries")
+    return try CSRMatrix(
+      rows: count, columns: count, rowPointers: rowPointers, columnIndices: columnIndices, values: values)
   }
 }
