@@ -93,9 +93,8 @@ public struct DeepONetConfiguration: Codable, Sendable, Equatable {
   /// convolutional branch the size of its flattened last feature map (nil if the convolutions do
   /// not fit the sensors or the size overflows).
   public var branchInputWidth: Int? {
-    guard let cnn = convolutionalBranch else { return CheckedCount.product([inChannels, sensors]) }
-    guard let last = (try? cnn.featureMaps(grid: sensorExtents))?.last else { return nil }
-    return CheckedCount.product([last.channels] + last.extents)
+    ConvolutionalBranchConfiguration.denseInputWidth(
+      convolutionalBranch, inChannels: inChannels, extents: sensorExtents)
   }
   /// Width of the merged features (outChannels × features per output).
   public var featureWidth: Int { branchWidths.last ?? 0 }
@@ -120,12 +119,8 @@ public struct DeepONetConfiguration: Codable, Sendable, Equatable {
       throw OperatorsError.invalidArgument(
         "DeepONet: the feature width \(featureWidth) must be divisible by the \(outChannels) outputs")
     }
-    if let cnn = convolutionalBranch {
-      _ = try cnn.featureMaps(grid: sensorExtents)
-      guard branchInputWidth != nil else {
-        throw OperatorsError.invalidArgument("DeepONet: the convolutional branch's feature map size overflows")
-      }
-    }
+    try ConvolutionalBranchConfiguration.check(
+      convolutionalBranch, inChannels: inChannels, extents: sensorExtents, model: "DeepONet")
   }
 }
 
@@ -206,8 +201,7 @@ public struct DeepONet<T: RealScalar>: Module {
       x.rank == c.dimensions + 2 && x.shape[1] == c.inChannels,
       "DeepONet expects [batch, \(c.inChannels), \(c.dimensions) spatial axes], got \(x.shape)")
     let s = sensorValues(x.value, sensorGrid: c.sensorGrid, stride: c.sensorStride, domain: c.domain)
-    guard let convs = branchConvolutions else { return branch(Tensor(s)) }
-    return branch(convs(Tensor(s.reshaped([x.shape[0], c.inChannels] + c.sensorExtents))))
+    return branch(branchDenseInput(s, convolutions: branchConvolutions, extents: c.sensorExtents))
   }
 
   /// Trunk features `[..., out·p]` of points `[..., d]` (with the trunk's final activation).
@@ -264,19 +258,10 @@ extension DeepONet: NeuralOperator {
   }
 
   public static func storageCount(_ c: DeepONetConfiguration) -> Int? {
-    guard let inputs = c.branchInputWidth else { return nil }
-    var convolutions = 0
-    if let cnn = c.convolutionalBranch {
-      guard let maps = try? cnn.featureMaps(grid: c.sensorExtents) else { return nil }
-      let ins = [c.inChannels] + maps.dropLast().map(\.channels)
-      guard
-        let n = CheckedCount.sum(
-          zip(ins, maps).map { cin, map in
-            CheckedCount.sum([CheckedCount.product([map.channels, cin, cnn.kernelSize, cnn.kernelSize]), map.channels])
-          })
-      else { return nil }
-      convolutions = n
-    }
+    guard let inputs = c.branchInputWidth,
+      let convolutions = ConvolutionalBranchConfiguration.parameterCount(
+        c.convolutionalBranch, inChannels: c.inChannels, extents: c.sensorExtents)
+    else { return nil }
     return CheckedCount.sum([
       convolutions,
       CheckedCount.denseLayers([inputs] + c.branchWidths), CheckedCount.denseLayers([c.dimensions] + c.trunkWidths),

@@ -67,6 +67,50 @@ public struct ConvolutionalBranchConfiguration: Codable, Sendable, Equatable {
   }
 }
 
+extension ConvolutionalBranchConfiguration {
+  /// Input width of the fully connected layers after the convolutions: the size of the flattened
+  /// last feature map for inputs `[inChannels] + extents`, or without convolutions (`cnn` nil)
+  /// `inChannels × Π extents`; nil if the convolutions do not fit or the size overflows.
+  static func denseInputWidth(_ cnn: ConvolutionalBranchConfiguration?, inChannels: Int, extents: [Int]) -> Int? {
+    guard let cnn else { return CheckedCount.product([inChannels] + extents) }
+    guard let last = (try? cnn.featureMaps(grid: extents))?.last else { return nil }
+    return CheckedCount.product([last.channels] + last.extents)
+  }
+
+  /// Weights and biases of the convolutions for `inChannels` input channels on `extents` (0 without
+  /// convolutions); nil if they do not fit or the count overflows.
+  static func parameterCount(_ cnn: ConvolutionalBranchConfiguration?, inChannels: Int, extents: [Int]) -> Int? {
+    guard let cnn else { return 0 }
+    guard let maps = try? cnn.featureMaps(grid: extents) else { return nil }
+    let ins = [inChannels] + maps.dropLast().map(\.channels)
+    return CheckedCount.sum(
+      zip(ins, maps).map { cin, map in
+        CheckedCount.sum([CheckedCount.product([map.channels, cin, cnn.kernelSize, cnn.kernelSize]), map.channels])
+      })
+  }
+
+  /// Throws unless the convolutions (if any) fit inputs of `extents` and their output size is countable.
+  static func check(_ cnn: ConvolutionalBranchConfiguration?, inChannels: Int, extents: [Int], model: String) throws {
+    guard let cnn else { return }
+    _ = try cnn.featureMaps(grid: extents)
+    guard denseInputWidth(cnn, inChannels: inChannels, extents: extents) != nil,
+      parameterCount(cnn, inChannels: inChannels, extents: extents) != nil
+    else {
+      throw OperatorsError.invalidArgument("\(model): the convolutional branch's size overflows")
+    }
+  }
+}
+
+/// The branch's input for the dense layers: the sensor values `s` [B, in·S] as they are, or passed
+/// through `convs` as images [B, in, extents…] and flattened.
+func branchDenseInput<T: RealScalar>(_ s: NDArray<T>, convolutions convs: ConvolutionalBranch<T>?, extents: [Int])
+  -> Tensor<T>
+{
+  guard let convs else { return Tensor(s) }
+  let batch = s.shape[0]
+  return convs(Tensor(s.reshaped([batch, s.shape[1] / Swift.max(1, extents.reduce(1, *))] + extents)))
+}
+
 /// Strided convolutions, each followed by an activation, then flattened: the convolutional part
 /// of a DeepONet branch.
 ///

@@ -154,20 +154,20 @@ struct Train: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "deeponet: branch network, mlp (fully connected) or cnn (strided convolutions, then --branch; 2D data).",
+      "deeponet, pod-deeponet: branch network, mlp (fully connected) or cnn (strided convolutions, then --branch; 2D data).",
       discussion:
         "cnn reshapes the sensors to an image, applies the --branch-conv convolutions (kernel --branch-kernel, "
         + "stride --branch-conv-stride, no padding, each followed by --activation) and feeds the flattened maps "
-        + "to the --branch layers, as Lu et al. 2022's Darcy DeepONet."))
+        + "to the --branch layers, as Lu et al. 2022's Darcy DeepONet and POD-DeepONet."))
   var branchNet = "mlp"
 
-  @Option(help: "deeponet --branch-net cnn: output channels of each convolution (comma list).")
+  @Option(help: "--branch-net cnn: output channels of each convolution (comma list).")
   var branchConv = "64,128"
 
-  @Option(help: "deeponet --branch-net cnn: kernel size of the convolutions.")
+  @Option(help: "--branch-net cnn: kernel size of the convolutions.")
   var branchKernel = 5
 
-  @Option(help: "deeponet --branch-net cnn: stride of the convolutions.")
+  @Option(help: "--branch-net cnn: stride of the convolutions.")
   var branchConvStride = 2
 
   @Option(help: "DeepONet: use every k-th grid point per axis as a branch sensor (one number or a comma list).")
@@ -220,9 +220,8 @@ struct Train: ParsableCommand {
     guard ["mlp", "cnn"].contains(branchNet) else {
       throw ValidationError("--branch-net must be mlp or cnn, got '\(branchNet)'")
     }
-    if branchNet == "cnn" && model != DeepONet<Float>.modelName {
-      throw ValidationError(
-        "--branch-net cnn is an option of --model deeponet (pod-deeponet keeps a fully connected branch)")
+    if branchNet == "cnn" && model != DeepONet<Float>.modelName && model != PODDeepONet<Float>.modelName {
+      throw ValidationError("--branch-net cnn is an option of --model deeponet and pod-deeponet")
     }
     guard branchKernel >= 1, branchConvStride >= 1 else {
       throw ValidationError("--branch-kernel and --branch-conv-stride must be ≥ 1")
@@ -310,10 +309,7 @@ struct Train: ParsableCommand {
         inChannels: train.inputChannels, outChannels: train.targetChannels, sensorGrid: train.gridShape,
         sensorStride: try parseStride(dimensions: train.gridShape.count), branchWidths: try widths(branch, "--branch"),
         trunkWidths: try widths(trunk, "--trunk"), activation: act, domain: domain,
-        convolutionalBranch: branchNet == "cnn"
-          ? ConvolutionalBranchConfiguration(
-            channels: try widths(branchConv, "--branch-conv"), kernelSize: branchKernel, stride: branchConvStride)
-          : nil)
+        convolutionalBranch: try convolutionalBranch())
       try config.validate()
       try fit(
         Trainer(model: DeepONet<Float>(config, seed: seed), configuration: training, train: train, test: testSet),
@@ -322,7 +318,8 @@ struct Train: ParsableCommand {
       let config = PODDeepONetConfiguration(
         inChannels: train.inputChannels, outChannels: train.targetChannels, grid: train.gridShape,
         sensorStride: try parseStride(dimensions: train.gridShape.count), branchWidths: try widths(branch, "--branch"),
-        modes: podModes ?? 1, activation: act, domain: domain)
+        modes: podModes ?? 1, activation: act, domain: domain, convolutionalBranch: try convolutionalBranch())
+      try config.validate()
       // The modes are the POD of the targets as the trainer sees them (normalized with the same
       // statistics the trainer fits on the training split).
       var targets = try train.targets(Array(0..<train.count))
@@ -380,24 +377,29 @@ struct Train: ParsableCommand {
     }
   }
 
+  /// "conv 1×32×32 → [64, 128] (5×5, stride 2) then " for a convolutional branch, "" otherwise.
+  private func convolutionDescription(_ cnn: ConvolutionalBranchConfiguration?, _ channels: Int, _ extents: [Int])
+    -> String
+  {
+    guard let cnn else { return "" }
+    return "conv \(channels)×\(extents.map(String.init).joined(separator: "×")) → \(cnn.channels) "
+      + "(\(cnn.kernelSize)×\(cnn.kernelSize), stride \(cnn.stride)) then "
+  }
+
   /// A one-line description of a model for the log.
   private func describe<M: NeuralOperator>(_ model: M) -> String {
     if let c = model.configuration as? FNOConfiguration {
       return "FNO modes \(c.modes) width \(c.hiddenChannels) layers \(c.layers)"
     }
     if let c = model.configuration as? DeepONetConfiguration {
-      var convs = ""
-      if let cnn = c.convolutionalBranch {
-        convs =
-          "conv \(c.inChannels)×\(c.sensorExtents.map(String.init).joined(separator: "×")) → \(cnn.channels) "
-          + "(\(cnn.kernelSize)×\(cnn.kernelSize), stride \(cnn.stride)) then "
-      }
-      return "DeepONet branch \(convs)\([c.branchInputWidth ?? 0] + c.branchWidths) trunk "
+      return "DeepONet branch \(convolutionDescription(c.convolutionalBranch, c.inChannels, c.sensorExtents))"
+        + "\([c.branchInputWidth ?? 0] + c.branchWidths) trunk "
         + "\([c.dimensions] + c.trunkWidths) \(c.activation.rawValue)"
     }
     if let c = model.configuration as? PODDeepONetConfiguration {
       let energy = c.capturedEnergy.map { String(format: "%.5f", $0) }.joined(separator: ", ")
-      return "POD-DeepONet branch \([c.inChannels * c.sensors] + c.branchWidths + [c.outChannels * c.modes]) "
+      return "POD-DeepONet branch \(convolutionDescription(c.convolutionalBranch, c.inChannels, c.sensorExtents))"
+        + "\([c.branchInputWidth ?? 0] + c.branchWidths + [c.outChannels * c.modes]) "
         + "\(c.modes) modes (energy \(energy)) \(c.activation.rawValue)"
     }
     if let c = model.configuration as? FactFormerConfiguration {
@@ -459,6 +461,13 @@ struct Train: ParsableCommand {
     var summary = "trained \(total) epochs; checkpoint \(out), log \(logURL.path)"
     if let l2 = last.testL2 { summary += String(format: "; test relative L2 %.5f", l2) }
     print(summary)
+  }
+
+  /// The --branch-net cnn options, or nil for the fully connected branch.
+  private func convolutionalBranch() throws -> ConvolutionalBranchConfiguration? {
+    guard branchNet == "cnn" else { return nil }
+    return ConvolutionalBranchConfiguration(
+      channels: try widths(branchConv, "--branch-conv"), kernelSize: branchKernel, stride: branchConvStride)
   }
 
   private func widths(_ text: String, _ flag: String) throws -> [Int] {

@@ -153,4 +153,32 @@ struct DeepONetCNNTests {
     #expect(!old.modelConfiguration.contains("convolutionalBranch"))
     #expect(try old.model(DeepONet<Float>.self).configuration == mlp)
   }
+
+  @Test("POD-DeepONet with a convolutional branch: gradients, storage count, checkpoint round trip")
+  func podWithConvolutions() throws {
+    let (_, u) = rowAntiderivativePairs(count: 6, n: 9, seed: 3)
+    let config = PODDeepONetConfiguration(
+      inChannels: 1, outChannels: 1, grid: [9, 9], branchWidths: [5], modes: 3, activation: .tanh,
+      convolutionalBranch: ConvolutionalBranchConfiguration(channels: [2, 3], kernelSize: 3, stride: 2))
+    try config.validate()
+    #expect(config.branchInputWidth == 3)  // 9×9 → 4×4 → 1×1 with 3 channels
+    let pod = try PODDeepONet<Float>.fit(config, targets: u, seed: 1)
+    #expect(
+      pod.namedParameters().map(\.name).prefix(3) == [
+        "branch.convs.0.weight", "branch.convs.0.bias", "branch.convs.1.weight",
+      ])
+    #expect(
+      PODDeepONet<Float>.storageCount(pod.configuration)
+        == pod.parameterCount + pod.namedBuffers().reduce(0) { $0 + $1.value.count })
+    let x = NDArray<Float>.randomNormal([2, 1, 9, 9], seed: 6)
+    let loaded: PODDeepONet<Float> = try OperatorCheckpoint.decode(try OperatorCheckpoint(model: pod).encoded()).model()
+    #expect(loaded.configuration == pod.configuration && loaded(Tensor(x)).value == pod(Tensor(x)).value)
+    let pod64 = try PODDeepONet<Double>.fit(
+      config, targets: NDArray(shape: u.shape, data: u.scalars.map(Double.init)), seed: 2)
+    let x64 = Tensor(randn([2, 1, 9, 9], seed: 7))
+    #expect(pullbackError(perturbedParameters(pod64, seed: 60)) { bound(pod64, $0)(x64) } < 1e-7)
+    var tooSmall = config
+    tooSmall.sensorStride = [4, 4]
+    #expect(throws: OperatorsError.self) { try tooSmall.validate() }
+  }
 }

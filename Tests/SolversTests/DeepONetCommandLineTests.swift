@@ -34,7 +34,7 @@ struct DeepONetCommandLineTests {
       ("--model fno --query-points 10", "option of --model deeponet"),
       ("--model deeponet --query-points 10 --loss h1", "--loss l2 or mse"),
       ("--model deeponet --query-points 5000", "has 1024 points"),
-      ("--model pod-deeponet --branch-net cnn", "option of --model deeponet"),
+      ("--model fno --branch-net cnn", "option of --model deeponet and pod-deeponet"),
       ("--model deeponet --branch-net conv", "mlp or cnn"),
       (
         "--model deeponet --branch-net cnn --branch-conv 4,8,8,8",
