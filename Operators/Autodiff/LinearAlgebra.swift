@@ -112,19 +112,7 @@ public func channelMix<T: RealScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: T
       }
     }
   }
-  if let bias {
-    bias.value.withUnsafeBufferPointer { bp in
-      y.withUnsafeMutableBufferPointer { yp in
-        for b in 0..<batch {
-          for o in 0..<cout {
-            let row = yp.baseAddress! + (b * cout + o) * points
-            let v = bp[o]
-            for p in 0..<points { row[p] += v }
-          }
-        }
-      }
-    }
-  }
+  if let bias { addChannelBias(bias.value, to: &y, batch: batch, channels: cout, points: points) }
   let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
   let xShape = x.shape
   return Tensor.record(y, inputs) { g, need in
@@ -158,21 +146,45 @@ public func channelMix<T: RealScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: T
         dw = w
       }
       if need.count == 3 && need[2] {
-        db = NDArray<T>(shape: [cout]) { bp in
-          for o in 0..<cout {
-            var acc = 0.0
-            for b in 0..<batch {
-              let row = gp.baseAddress! + (b * cout + o) * points
-              for p in 0..<points { acc += Double(row[p]) }
-            }
-            bp[o] = T(acc)
-          }
-        }
+        db = channelBiasGradient(gp.baseAddress!, batch: batch, channels: cout, points: points)
       }
     }
     if need.count == 3 && need[2] && db == nil { db = zeroArray([cout]) }
     if need[0] && dx == nil { dx = zeroArray(xShape) }
     if need[1] && dw == nil { dw = zeroArray([cout, cin]) }
     return need.count == 3 ? [dx, dw, db] : [dx, dw]
+  }
+}
+
+/// Adds `bias[o]` to every point of channel o of `y` [batch, channels, points] (a per-channel bias
+/// of a channel-mixing or convolution layer).
+@inline(__always)
+func addChannelBias<T: RealScalar>(_ bias: NDArray<T>, to y: inout NDArray<T>, batch: Int, channels: Int, points: Int) {
+  bias.withUnsafeBufferPointer { bp in
+    y.withUnsafeMutableBufferPointer { yp in
+      for b in 0..<batch {
+        for o in 0..<channels {
+          let row = yp.baseAddress! + (b * channels + o) * points
+          let v = bp[o]
+          for p in 0..<points { row[p] += v }
+        }
+      }
+    }
+  }
+}
+
+/// The pullback of ``addChannelBias(_:to:batch:channels:points:)``: Σ over batch and points of the
+/// cotangent `g` [batch, channels, points], per channel, accumulated in Double.
+@inline(__always)
+func channelBiasGradient<T: RealScalar>(_ g: UnsafePointer<T>, batch: Int, channels: Int, points: Int) -> NDArray<T> {
+  NDArray<T>(shape: [channels]) { bp in
+    for o in 0..<channels {
+      var acc = 0.0
+      for b in 0..<batch {
+        let row = g + (b * channels + o) * points
+        for p in 0..<points { acc += Double(row[p]) }
+      }
+      bp[o] = T(acc)
+    }
   }
 }

@@ -102,6 +102,19 @@ public struct OperatorCheckpoint: Sendable {
     return targetNormalizer?.decode(y) ?? y
   }
 
+  /// Applies a model that evaluates anywhere (``NeuralOperator/evaluatesAtQueryPoints``) to raw
+  /// inputs `[B, C, …]` on their own grid and returns the decoded outputs on every point of the grid
+  /// `queryGrid` of its domain, `[B, outputs] + queryGrid`.
+  public func predict<M: NeuralOperator>(with model: M, inputs: NDArray<Float>, queryGrid: [Int]) -> NDArray<Float>
+  where M.Scalar == Float {
+    precondition(
+      M.evaluatesAtQueryPoints, "predict(queryGrid:): the \(M.modelName) model outputs on its input grid only")
+    let x = inputNormalizer?.encode(inputs) ?? inputs
+    let y = model(Tensor(x), queryGrid: queryGrid, indices: nil)!.value
+    let decoded = targetNormalizer?.decode(y) ?? y
+    return decoded.reshaped([inputs.shape[0], model.outputChannels] + queryGrid)
+  }
+
   // MARK: - Serialization
 
   /// The checkpoint as safetensors bytes.

@@ -9,8 +9,10 @@
 // sample, one trunk evaluation for all points, merged by one strided-batched GEMM) and aligned /
 // unstacked (each sample with its own query points; DeepXDE's `DeepONet` when M = 1).
 //
-// Not implemented: a convolutional branch for 2D inputs, DeepXDE's "independent", "split_branch"
-// and "split_trunk" strategies, input/output transforms (PDEKit normalizes data per channel in
+// For inputs on a 2D grid the branch may start with strided convolutions
+// (``ConvolutionalBranch``, Lu et al. 2022's Darcy branch) before its fully connected layers.
+//
+// Not implemented: DeepXDE's "independent", "split_branch" and "split_trunk" strategies, input/output transforms (PDEKit normalizes data per channel in
 // the trainer instead), and regularization.
 //
 // References: L. Lu, P. Jin, G. Pang, Z. Zhang, G. E. Karniadakis, "Learning nonlinear operators
@@ -32,6 +34,17 @@ import Numerics
 /// `sensorGrid` per axis) and the trunk input size is the number of grid axes; the widths list the
 /// layers after the input (DeepXDE's layer lists without their first entry). The last branch
 /// and trunk widths must agree and be divisible by `outChannels`.
+///
+/// With `convolutionalBranch` (2D grids only) the sensor values stay an image
+/// `[inChannels, sensorExtents]`, pass through the convolutions, and the flattened feature maps
+/// are the input of the branch's fully connected layers:
+///
+/// ```swift
+/// // Lu et al. 2022's Darcy DeepONet: 29×29 sensors, two 5×5 stride-2 convolutions, then [128, 128]
+/// let darcy = DeepONetConfiguration(inChannels: 1, outChannels: 1, sensorGrid: [29, 29],
+///                                   branchWidths: [128, 128], trunkWidths: [128, 128, 128, 128],
+///                                   convolutionalBranch: ConvolutionalBranchConfiguration())
+/// ```
 public struct DeepONetConfiguration: Codable, Sendable, Equatable {
   /// Channels of the input function.
   public var inChannels: Int
@@ -49,12 +62,17 @@ public struct DeepONetConfiguration: Codable, Sendable, Equatable {
   public var activation: DeepONetActivation
   /// Domain and point layout of each grid axis (the trunk's coordinates).
   public var domain: [GridAxisDomain]
+  /// Convolutions before the branch's fully connected layers (nil: a fully connected branch, as
+  /// DeepXDE's `FNN`). Checkpoints without this entry load as nil.
+  public var convolutionalBranch: ConvolutionalBranchConfiguration?
 
   /// A configuration; `sensorStride` defaults to 1 per axis, `domain` to [0, 1] nodal per axis.
   public init(
     inChannels: Int, outChannels: Int, sensorGrid: [Int], sensorStride: [Int]? = nil, branchWidths: [Int],
-    trunkWidths: [Int], activation: DeepONetActivation = .relu, domain: [GridAxisDomain]? = nil
+    trunkWidths: [Int], activation: DeepONetActivation = .relu, domain: [GridAxisDomain]? = nil,
+    convolutionalBranch: ConvolutionalBranchConfiguration? = nil
   ) {
+    self.convolutionalBranch = convolutionalBranch
     self.inChannels = inChannels
     self.outChannels = outChannels
     self.sensorGrid = sensorGrid
@@ -67,8 +85,17 @@ public struct DeepONetConfiguration: Codable, Sendable, Equatable {
 
   /// Number of grid axes (the trunk's input size).
   public var dimensions: Int { sensorGrid.count }
+  /// Sensors per axis (every stride-th point of the sensor grid).
+  public var sensorExtents: [Int] { zip(sensorGrid, sensorStride).map { ($0 + $1 - 1) / $1 } }
   /// Sensors per input channel.
-  public var sensors: Int { zip(sensorGrid, sensorStride).reduce(1) { $0 * (($1.0 + $1.1 - 1) / $1.1) } }
+  public var sensors: Int { sensorExtents.reduce(1, *) }
+  /// Input width of the branch's fully connected layers: `inChannels × sensors`, or with a
+  /// convolutional branch the size of its flattened last feature map (nil if the convolutions do
+  /// not fit the sensors or the size overflows).
+  public var branchInputWidth: Int? {
+    ConvolutionalBranchConfiguration.denseInputWidth(
+      convolutionalBranch, inChannels: inChannels, extents: sensorExtents)
+  }
   /// Width of the merged features (outChannels × features per output).
   public var featureWidth: Int { branchWidths.last ?? 0 }
 
@@ -92,6 +119,8 @@ public struct DeepONetConfiguration: Codable, Sendable, Equatable {
       throw OperatorsError.invalidArgument(
         "DeepONet: the feature width \(featureWidth) must be divisible by the \(outChannels) outputs")
     }
+    try ConvolutionalBranchConfiguration.check(
+      convolutionalBranch, inChannels: inChannels, extents: sensorExtents, model: "DeepONet")
   }
 }
 
@@ -101,6 +130,7 @@ public struct DeepONetConfiguration: Codable, Sendable, Equatable {
 /// x: [B, in, n₁, …, n_d]  →  y: [B, out, n₁, …, n_d]
 /// s      = sensors(x)                     [B, in·S]   (every stride-th point; other grids interpolated)
 /// β      = branch(s)                      [B, out·p]  FNN in·S → widths…, no final activation
+///          or branch(flatten(σ(conv_L(… σ(conv_1(s as [B, in, S₁, S₂]))))))   (convolutional branch)
 /// τ      = σ(trunk(points(n₁, …, n_d)))   [N, out·p]  FNN d → widths…, then σ (as DeepXDE)
 /// y[b,c] = Σ_k β[b, c·p+k] τ[:, c·p+k] + bias[c]
 /// ```
@@ -111,6 +141,8 @@ public struct DeepONetConfiguration: Codable, Sendable, Equatable {
 /// brackets):
 ///
 /// ```
+/// branch.convs.{i}.weight   [out, in, k, k]  (convolutional branch only; PyTorch Conv2d layout)
+/// branch.convs.{i}.bias     [out]
 /// branch.linears.{i}.weight [out, in]   [branch.linears.{i}.weight]
 /// branch.linears.{i}.bias   [out]       [branch.linears.{i}.bias]
 /// trunk.linears.{i}.weight  [out, in]   [trunk.linears.{i}.weight]
@@ -132,26 +164,31 @@ public struct DeepONet<T: RealScalar>: Module {
   public typealias Scalar = T
   /// The hyperparameters.
   public let configuration: DeepONetConfiguration
-  /// Branch network (sensor values → features).
+  /// Convolutions of the branch for 2D inputs (nil: a fully connected branch).
+  public var branchConvolutions: ConvolutionalBranch<T>?
+  /// Fully connected part of the branch network (sensor values or flattened feature maps → features).
   public var branch: FullyConnectedNetwork<T>
   /// Trunk network (coordinates → features).
   public var trunk: FullyConnectedNetwork<T>
   /// Output bias, one per output channel (DeepXDE initializes it to 0).
   public var bias: Tensor<T>
 
-  /// A model initialized from `seed` (branch first, then trunk, from one Philox stream).
+  /// A model initialized from `seed` (branch convolutions, branch, then trunk, from one Philox stream).
   public init(_ configuration: DeepONetConfiguration, seed: UInt64) {
     do { try configuration.validate() } catch { preconditionFailure("\(error)") }
     self.configuration = configuration
     var rng = PhiloxRandom(seed: seed)
     let c = configuration
-    branch = FullyConnectedNetwork(
-      widths: [c.inChannels * c.sensors] + c.branchWidths, activation: c.activation, rng: &rng)
+    branchConvolutions = c.convolutionalBranch.map {
+      ConvolutionalBranch($0, inChannels: c.inChannels, activation: c.activation, rng: &rng)
+    }
+    branch = FullyConnectedNetwork(widths: [c.branchInputWidth!] + c.branchWidths, activation: c.activation, rng: &rng)
     trunk = FullyConnectedNetwork(widths: [c.dimensions] + c.trunkWidths, activation: c.activation, rng: &rng)
     bias = Tensor(NDArray(shape: [c.outChannels], repeating: 0))
   }
 
   public mutating func visitParameters(_ body: (String, inout Tensor<T>) -> Void) {
+    if branchConvolutions != nil { branchConvolutions!.visitParameters { body("branch." + $0, &$1) } }
     branch.visitParameters { body("branch." + $0, &$1) }
     trunk.visitParameters { body("trunk." + $0, &$1) }
     body("bias", &bias)
@@ -164,7 +201,7 @@ public struct DeepONet<T: RealScalar>: Module {
       x.rank == c.dimensions + 2 && x.shape[1] == c.inChannels,
       "DeepONet expects [batch, \(c.inChannels), \(c.dimensions) spatial axes], got \(x.shape)")
     let s = sensorValues(x.value, sensorGrid: c.sensorGrid, stride: c.sensorStride, domain: c.domain)
-    return branch(Tensor(s))
+    return branch(branchDenseInput(s, convolutions: branchConvolutions, extents: c.sensorExtents))
   }
 
   /// Trunk features `[..., out·p]` of points `[..., d]` (with the trunk's final activation).
@@ -207,9 +244,26 @@ extension DeepONet: NeuralOperator {
 
   public static func validate(_ configuration: DeepONetConfiguration) throws { try configuration.validate() }
 
+  public static var evaluatesAtQueryPoints: Bool { true }
+
+  /// The Cartesian-product form at the points `indices` (all if nil) of the grid `grid` of the
+  /// configured domain: `x` [B, in, any grid…] → [B, out, points]. The branch sees `x` (interpolated
+  /// to the sensors if it is on another grid), the trunk the query coordinates.
+  public func callAsFunction(_ x: Tensor<T>, queryGrid grid: [Int], indices: [Int]?) -> Tensor<T>? {
+    precondition(
+      grid.count == configuration.dimensions && grid.allSatisfy { $0 >= 1 },
+      "DeepONet query grid \(grid) must have \(configuration.dimensions) positive extents")
+    let points: NDArray<T> = gridPoints(grid, domain: configuration.domain, indices: indices)
+    return self(x, at: Tensor(points))
+  }
+
   public static func storageCount(_ c: DeepONetConfiguration) -> Int? {
-    guard let inputs = CheckedCount.product([c.inChannels, c.sensors]) else { return nil }
+    guard let inputs = c.branchInputWidth,
+      let convolutions = ConvolutionalBranchConfiguration.parameterCount(
+        c.convolutionalBranch, inChannels: c.inChannels, extents: c.sensorExtents)
+    else { return nil }
     return CheckedCount.sum([
+      convolutions,
       CheckedCount.denseLayers([inputs] + c.branchWidths), CheckedCount.denseLayers([c.dimensions] + c.trunkWidths),
       c.outChannels,
     ])

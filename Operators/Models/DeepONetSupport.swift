@@ -98,6 +98,21 @@ func gridPoints<T: RealScalar>(_ shape: [Int], domain: [GridAxisDomain]) -> NDAr
   }
 }
 
+/// The points `indices` (flat, first axis slowest; nil: all) of a grid, `[indices.count, d]`.
+func gridPoints<T: RealScalar>(_ shape: [Int], domain: [GridAxisDomain], indices: [Int]?) -> NDArray<T> {
+  guard let indices else { return gridPoints(shape, domain: domain) }
+  let axes = zip(shape, domain).map { n, d in d.points(n) }
+  let d = shape.count
+  let strides = contiguousStrides(shape)
+  let count = shape.reduce(1, *)
+  return NDArray<T>(shape: [indices.count, d]) { p in
+    for (row, flat) in indices.enumerated() {
+      precondition(flat >= 0 && flat < count, "grid point index \(flat) outside 0..<\(count)")
+      for a in 0..<d { p[row * d + a] = T(axes[a][(flat / strides[a]) % shape[a]]) }
+    }
+  }
+}
+
 /// The branch input of a batch: the sensors (every `stride`-th point of the sensor grid per axis)
 /// of each channel, flattened to `[B, C·S]`. Inputs on another grid of the same domain are first
 /// interpolated multilinearly to the sensor grid. Inputs are data: no gradient flows to them.

@@ -50,11 +50,28 @@ public protocol NeuralOperator: Module {
   /// Replaces the buffers by name (loading a checkpoint into a model from ``init(_:seed:)``).
   /// Throws if a name is unknown, missing or has another shape. Default: accepts no buffers.
   mutating func loadBuffers(_ values: [String: NDArray<Scalar>]) throws
+
+  /// Whether the model evaluates its output at points other than the input's grid points
+  /// (``callAsFunction(_:queryGrid:indices:)`` returns a value): true for ``DeepONet``, whose trunk
+  /// takes any coordinates. Default: false.
+  static var evaluatesAtQueryPoints: Bool { get }
+
+  /// The output at points of a grid of the model's domain, the input staying on its own grid:
+  /// `x` `[B, inputChannels, n₁, …]`, `grid` the query grid's extents `[m₁, …]`, `indices` flat
+  /// indices into that grid (first axis slowest; nil: every point) → `[B, outputChannels, points]`.
+  /// Used to train on random query subsets and to predict on another grid without interpolating
+  /// the inputs. nil when the model does not support it (``evaluatesAtQueryPoints`` false), the
+  /// default.
+  func callAsFunction(_ x: Tensor<Scalar>, queryGrid grid: [Int], indices: [Int]?) -> Tensor<Scalar>?
 }
 
 extension NeuralOperator {
 
   public func namedBuffers() -> [(name: String, value: NDArray<Scalar>)] { [] }
+
+  public static var evaluatesAtQueryPoints: Bool { false }
+
+  public func callAsFunction(_ x: Tensor<Scalar>, queryGrid grid: [Int], indices: [Int]?) -> Tensor<Scalar>? { nil }
 
   public mutating func loadBuffers(_ values: [String: NDArray<Scalar>]) throws {
     guard values.isEmpty else {

@@ -5,6 +5,9 @@
 // As DeepXDE's `PODDeepONet` without a trunk (`layer_sizes_trunk=None`), plus the mean of Lu et
 // al. 2022 (their Eq. for POD-DeepONet adds φ₀). One basis per output channel.
 //
+// For 2D inputs the branch may start with strided convolutions (``ConvolutionalBranch``), as in
+// Lu et al. 2022's Darcy POD-DeepONet (lu-group/deeponet-fno `src/darcy_rectangular_pwc/deeponet_POD.py`).
+//
 // The modes live on the training grid. On another grid of the same domain (`pdekit predict
 // --resolution`) they and the mean are interpolated multilinearly; that is an approximation the
 // MLP-trunk ``DeepONet`` does not need.
@@ -48,12 +51,17 @@ public struct PODDeepONetConfiguration: Codable, Sendable, Equatable {
   /// Per output channel, the fraction of the training targets' centred energy the modes capture
   /// (filled by ``PODDeepONet/fit(_:selection:targets:seed:)``; informational).
   public var capturedEnergy: [Double]
+  /// Convolutions before the branch's fully connected layers (2D grids; nil: fully connected).
+  /// Checkpoints without this entry load as nil.
+  public var convolutionalBranch: ConvolutionalBranchConfiguration?
 
   /// A configuration; `sensorStride` defaults to 1 per axis, `domain` to [0, 1] nodal per axis.
   public init(
     inChannels: Int, outChannels: Int, grid: [Int], sensorStride: [Int]? = nil, branchWidths: [Int], modes: Int,
-    activation: DeepONetActivation = .relu, domain: [GridAxisDomain]? = nil, capturedEnergy: [Double] = []
+    activation: DeepONetActivation = .relu, domain: [GridAxisDomain]? = nil, capturedEnergy: [Double] = [],
+    convolutionalBranch: ConvolutionalBranchConfiguration? = nil
   ) {
+    self.convolutionalBranch = convolutionalBranch
     self.inChannels = inChannels
     self.outChannels = outChannels
     self.grid = grid
@@ -69,8 +77,16 @@ public struct PODDeepONetConfiguration: Codable, Sendable, Equatable {
   public var dimensions: Int { grid.count }
   /// Grid points of one field.
   public var points: Int { grid.reduce(1, *) }
+  /// Sensors per axis (every stride-th grid point).
+  public var sensorExtents: [Int] { zip(grid, sensorStride).map { ($0 + $1 - 1) / $1 } }
   /// Sensors per input channel.
-  public var sensors: Int { zip(grid, sensorStride).reduce(1) { $0 * (($1.0 + $1.1 - 1) / $1.1) } }
+  public var sensors: Int { sensorExtents.reduce(1, *) }
+  /// Input width of the branch's fully connected layers (`inChannels × sensors`, or the flattened
+  /// last feature map of the convolutions); nil if the convolutions do not fit.
+  public var branchInputWidth: Int? {
+    ConvolutionalBranchConfiguration.denseInputWidth(
+      convolutionalBranch, inChannels: inChannels, extents: sensorExtents)
+  }
 
   /// Throws ``OperatorsError/invalidArgument(_:)`` naming the first inconsistency.
   public func validate() throws {
@@ -85,6 +101,8 @@ public struct PODDeepONetConfiguration: Codable, Sendable, Equatable {
     guard modes >= 1, modes <= points else {
       throw OperatorsError.invalidArgument("POD-DeepONet: modes must be in 1...\(points) (grid points), got \(modes)")
     }
+    try ConvolutionalBranchConfiguration.check(
+      convolutionalBranch, inChannels: inChannels, extents: sensorExtents, model: "POD-DeepONet")
   }
 }
 
@@ -112,7 +130,9 @@ public struct PODDeepONet<T: RealScalar>: Module {
   public typealias Scalar = T
   /// The hyperparameters.
   public let configuration: PODDeepONetConfiguration
-  /// Branch network (sensor values → mode coefficients).
+  /// Convolutions of the branch for 2D inputs (nil: a fully connected branch).
+  public var branchConvolutions: ConvolutionalBranch<T>?
+  /// Fully connected part of the branch (sensor values or flattened feature maps → mode coefficients).
   public var branch: FullyConnectedNetwork<T>
   /// ψ as `[N, out·K]` (the trunk features of the grid points).
   public private(set) var basis: NDArray<T>
@@ -125,14 +145,18 @@ public struct PODDeepONet<T: RealScalar>: Module {
     self.configuration = configuration
     let c = configuration
     var rng = PhiloxRandom(seed: seed)
+    branchConvolutions = c.convolutionalBranch.map {
+      ConvolutionalBranch($0, inChannels: c.inChannels, activation: c.activation, rng: &rng)
+    }
     branch = FullyConnectedNetwork(
-      widths: [c.inChannels * c.sensors] + c.branchWidths + [c.outChannels * c.modes], activation: c.activation,
+      widths: [c.branchInputWidth!] + c.branchWidths + [c.outChannels * c.modes], activation: c.activation,
       rng: &rng)
     basis = NDArray(shape: [c.points, c.outChannels * c.modes], repeating: 0)
     mean = NDArray(shape: [c.outChannels, c.points], repeating: 0)
   }
 
   public mutating func visitParameters(_ body: (String, inout Tensor<T>) -> Void) {
+    if branchConvolutions != nil { branchConvolutions!.visitParameters { body("branch." + $0, &$1) } }
     branch.visitParameters { body("branch." + $0, &$1) }
   }
 
@@ -223,7 +247,7 @@ public struct PODDeepONet<T: RealScalar>: Module {
       "POD-DeepONet expects [batch, \(cfg.inChannels), \(cfg.dimensions) spatial axes], got \(x.shape)")
     let grid = Array(x.shape.dropFirst(2))
     let s = sensorValues(x.value, sensorGrid: cfg.grid, stride: cfg.sensorStride, domain: cfg.domain)
-    let beta = branch(Tensor(s))
+    let beta = branch(branchDenseInput(s, convolutions: branchConvolutions, extents: cfg.sensorExtents))
     var (psi, mu) = (basis, mean)
     if grid != cfg.grid {
       let from = zip(cfg.grid, cfg.domain).map { $1.points($0) }
@@ -249,10 +273,12 @@ extension PODDeepONet: NeuralOperator {
   public static func validate(_ configuration: PODDeepONetConfiguration) throws { try configuration.validate() }
 
   public static func storageCount(_ c: PODDeepONetConfiguration) -> Int? {
-    guard let inputs = CheckedCount.product([c.inChannels, c.sensors]),
-      let outputs = CheckedCount.product([c.outChannels, c.modes])
+    guard let inputs = c.branchInputWidth, let outputs = CheckedCount.product([c.outChannels, c.modes]),
+      let convolutions = ConvolutionalBranchConfiguration.parameterCount(
+        c.convolutionalBranch, inChannels: c.inChannels, extents: c.sensorExtents)
     else { return nil }
     return CheckedCount.sum([
+      convolutions,
       CheckedCount.denseLayers([inputs] + c.branchWidths + [outputs]),
       CheckedCount.product([c.points, outputs]),  // basis buffer
       CheckedCount.product([c.outChannels, c.points]),  // mean buffer

@@ -145,9 +145,12 @@ public func writePredictions<M: NeuralOperator>(
   schema.extraAttributes = [
     "pdekit_prediction_model": M.modelName, "pdekit_prediction_model_config": checkpoint.modelConfiguration,
     "pdekit_prediction_source": input.url.path,
-    "pdekit_prediction_grid": resampled
-      ? "inputs interpolated multilinearly from \(input.gridShape) to \(outAxes.map(\.values.count))"
-      : "the input file's grid",
+    "pdekit_prediction_grid": !resampled
+      ? "the input file's grid"
+      : M.evaluatesAtQueryPoints
+        ? "model evaluated at the points of \(outAxes.map(\.values.count)) from inputs on \(input.gridShape); the "
+          + "input fields written here are interpolated multilinearly for reference"
+        : "inputs interpolated multilinearly from \(input.gridShape) to \(outAxes.map(\.values.count))",
     "pdekit_prediction_note": "solver diagnostics describe the source samples, not the predictions",
   ]
   try writeAtomically(to: url, schema: schema, overwrite: overwrite, history: history) { writer in
@@ -156,8 +159,15 @@ public func writePredictions<M: NeuralOperator>(
     for start in stride(from: 0, to: input.count, by: max(1, batchSize)) {
       let indices = Array(start..<min(input.count, start + max(1, batchSize)))
       var x = try input.inputs(indices)
-      if resampled { x = resample(x, from: fileAxes.map(\.values), to: outAxes.map(\.values)) }
-      let y = checkpoint.predict(with: model, inputs: x)
+      let y: NDArray<Float>
+      if resampled && M.evaluatesAtQueryPoints {
+        // The model takes the inputs on their own grid and evaluates at the new grid's points.
+        y = checkpoint.predict(with: model, inputs: x, queryGrid: gridShape)
+        x = resample(x, from: fileAxes.map(\.values), to: outAxes.map(\.values))
+      } else {
+        if resampled { x = resample(x, from: fileAxes.map(\.values), to: outAxes.map(\.values)) }
+        y = checkpoint.predict(with: model, inputs: x)
+      }
       let targets = writeTargets ? try input.targets(indices) : nil
       for (k, i) in indices.enumerated() {
         var fields: [String: NDArray<Float>] = [:]

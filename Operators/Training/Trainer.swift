@@ -148,6 +148,19 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
             + "input frames and \(m) pushforward steps")
       }
     }
+    if let n = configuration.queryPoints {
+      guard M.evaluatesAtQueryPoints else {
+        throw TrainingError.dataMismatch(
+          "training on random query points needs a model that evaluates anywhere (deeponet); the \(M.modelName) "
+            + "model outputs on its input's grid only"
+            + (M.modelName == "pod-deeponet" ? " (its trunk is fixed POD modes of the training grid)" : ""))
+      }
+      let points = train.gridShape.reduce(1, *)
+      guard n <= points else {
+        throw TrainingError.dataMismatch(
+          "\(n) query points per step asked for, but the training grid \(train.gridShape) has \(points) points")
+      }
+    }
     if let test, test.inputFrames != train.inputFrames {
       throw TrainingError.dataMismatch("the training and test data are opened with different input frames")
     }
@@ -200,8 +213,37 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
     return (x, y)
   }
 
+  /// The flat training-grid indices (sorted) of the query points of step `batch` of epoch `epoch`
+  /// (both 0-based) when ``TrainingConfiguration/queryPoints`` is set: a partial Fisher–Yates
+  /// shuffle driven by Philox(seed, stream = (epoch + 1)·2³² + batch). nil without query subsets.
+  public func queryIndices(epoch: Int, batch: Int) -> [Int]? {
+    guard let n = configuration.queryPoints else { return nil }
+    var rng = PhiloxRandom(seed: configuration.seed, stream: (UInt64(epoch) + 1) << 32 + UInt64(batch))
+    let count = train.gridShape.reduce(1, *)
+    var pool = Array(0..<count)
+    for i in 0..<min(n, count - 1) {
+      let j = i + Int(rng.next() % UInt64(count - i))
+      pool.swapAt(i, j)
+    }
+    return pool[0..<min(n, count)].sorted()
+  }
+
+  /// `y` [B, C, grid…] at the flat grid indices `indices` → [B, C, indices.count].
+  static func gather(_ y: NDArray<Float>, _ indices: [Int]) -> NDArray<Float> {
+    let (b, c) = (y.shape[0], y.shape[1])
+    let points = y.count / Swift.max(1, b * c)
+    return y.withUnsafeBufferPointer { src in
+      NDArray<Float>(shape: [b, c, indices.count]) { dst in
+        for row in 0..<(b * c) {
+          let (from, to) = (src.baseAddress! + row * points, dst.baseAddress! + row * indices.count)
+          for (k, i) in indices.enumerated() { to[k] = from[i] }
+        }
+      }
+    }
+  }
+
   private func lossValue(_ prediction: Tensor<Float>, _ target: Tensor<Float>) -> Tensor<Float> {
-    let d = model.spatialDimensions
+    let d = prediction.rank - 2
     switch configuration.loss {
     case .l2: return LpLoss(spatialDimensions: d)(prediction, target)
     case .h1: return H1Loss(spatialDimensions: d)(prediction, target)
@@ -241,8 +283,14 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
         (loss, grads) = (0, GradientReducer.zeros(of: model))
       } else {
         let (x, y) = try trainingBatch(indices)
-        let target = Tensor(y)
-        let (value, g) = valueAndGradient(at: model) { m in lossValue(m(Tensor(x)), target) }
+        let grid = train.gridShape
+        // The step's query points are the same on every rank (drawn from seed, epoch and step).
+        let queries = queryIndices(epoch: epoch, batch: b)
+        let target = Tensor(queries.map { Self.gather(y, $0) } ?? y)
+        let (value, g) = valueAndGradient(at: model) { m in
+          guard let queries else { return lossValue(m(Tensor(x)), target) }
+          return lossValue(m(Tensor(x), queryGrid: grid, indices: queries)!, target)
+        }
         (loss, grads) = (Double(value), g)
       }
       try reducer?.sum(&grads, loss: &loss)

@@ -69,15 +69,23 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
   /// and the loss is the one-step loss of the last application against the true frame m − 1 steps
   /// further on. nil or 1: teacher forcing (every input is true frames).
   public var pushforwardSteps: Int?
+  /// Models that evaluate at any point (``NeuralOperator/evaluatesAtQueryPoints``, DeepONet): train
+  /// each step on this many target grid points drawn at random without replacement, one subset
+  /// shared by the batch's samples (DeepXDE's `TripleCartesianProd` batches the trunk the same way,
+  /// and a shared subset keeps one trunk evaluation and one GEMM per step). The draw is
+  /// Philox(seed, stream = (epoch + 1)·2³² + batch), so runs and resumed runs repeat it. nil: the
+  /// whole grid. Test errors are always on the whole grid.
+  public var queryPoints: Int?
 
   /// A configuration; unspecified options take the defaults above.
   public init(
     epochs: Int = 20, batchSize: Int = 20, learningRate: Double = 1e-3, optimizer: OptimizerKind = .adam,
     weightDecay: Double = 0, schedule: ScheduleKind = .constant, stepSize: Int = 100, gamma: Double = 0.5,
     loss: TrainingLossKind = .l2, seed: UInt64 = 0, gradientClip: Double? = nil, normalize: Bool = true,
-    pushforwardSteps: Int? = nil
+    pushforwardSteps: Int? = nil, queryPoints: Int? = nil
   ) {
     self.pushforwardSteps = pushforwardSteps
+    self.queryPoints = queryPoints
     self.epochs = epochs
     self.batchSize = batchSize
     self.learningRate = learningRate
@@ -105,6 +113,13 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     guard gamma > 0, gamma <= 1 else { throw bad("gamma must be in (0, 1], got \(gamma)") }
     if let c = gradientClip, !(c > 0 && c.isFinite) { throw bad("gradient clip must be positive, got \(c)") }
     if let m = pushforwardSteps, m < 1 { throw bad("pushforward steps must be ≥ 1, got \(m)") }
+    if let n = queryPoints {
+      guard n >= 1 else { throw bad("query points must be ≥ 1, got \(n)") }
+      guard loss != .h1 else {
+        throw bad(
+          "the h1 loss needs derivatives on the whole grid; train on query-point subsets with the l2 or mse loss")
+      }
+    }
   }
 
   /// The learning rate during epoch `epoch` (0-based).

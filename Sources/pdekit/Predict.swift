@@ -12,8 +12,8 @@ struct Predict: ParsableCommand {
       <target>_prediction) and, when the input file has them, the true targets, on the input's \
       coordinates. With --resolution R the inputs are interpolated (multilinear) to R points per \
       axis of the same domain and the model is evaluated there: the FNO's weights do not depend on \
-      the grid (zero-shot super-resolution), a DeepONet's trunk takes any coordinates (its branch \
-      sees the inputs interpolated back to its sensors), and a POD-DeepONet's modes are \
+      the grid (zero-shot super-resolution), a DeepONet is evaluated at the new grid's coordinates by its \
+      trunk while its branch reads the inputs on their own grid (no interpolation), and a POD-DeepONet's modes are \
       interpolated; targets are then left out.
 
       With --rollout T (a model trained with --input-frames k on time-dependent data) each trajectory \

@@ -19,7 +19,8 @@ struct Train: ParsableCommand {
       --train-samples/--test-samples take fewer samples.
 
       Models: fno (Fourier neural operator), deeponet (MLP branch on the input's sensor values, MLP \
-      trunk on the grid coordinates, as DeepXDE's DeepONetCartesianProd), pod-deeponet (the trunk \
+      trunk on the grid coordinates, as DeepXDE's DeepONetCartesianProd; --branch-net cnn puts strided \
+      convolutions before the branch's dense layers for 2D data), pod-deeponet (the trunk \
       replaced by POD modes of the training targets, Lu et al. 2022), factformer (factorized \
       transformer: one learned kernel per axis, chained; Li et al. 2023), ifactformer (IFactFormer-m: \
       one shared block per layer applied --repeats times, parallel axial kernels). The transformers \
@@ -43,6 +44,9 @@ struct Train: ParsableCommand {
                pdekit train --model fno --data darcy.nc --split 0.8 --epochs 20 --out fno.safetensors
                pdekit train --model deeponet --data f.nc --branch 40,40 --trunk 40,40 --activation relu \
                  --batch-size 150 --epochs 10000 --out don.safetensors
+               pdekit train --model deeponet --data darcy.nc --sensor-stride 2 --branch-net cnn --branch-conv 64,128 \
+                 --branch 128,128 --trunk 128,128,128,128 --out cnn-don.safetensors
+               pdekit train --model deeponet --data darcy.nc --query-points 512 --out don-q.safetensors
                pdekit train --model pod-deeponet --data darcy.nc --branch 128,128 --pod-energy 0.999 --out pod.safetensors
                pdekit train --model factformer --data darcy.nc --width 64 --layers 3 --heads 4 --head-width 16 \
                  --out ff.safetensors
@@ -156,8 +160,35 @@ struct Train: ParsableCommand {
   @Option(help: "DeepONet: activation of branch and trunk: relu, tanh or gelu.")
   var activation = "relu"
 
+  @Option(
+    help: ArgumentHelp(
+      "deeponet, pod-deeponet: branch network, mlp (fully connected) or cnn (strided convolutions, then --branch; 2D data).",
+      discussion:
+        "cnn reshapes the sensors to an image, applies the --branch-conv convolutions (kernel --branch-kernel, "
+        + "stride --branch-conv-stride, no padding, each followed by --activation) and feeds the flattened maps "
+        + "to the --branch layers, as Lu et al. 2022's Darcy DeepONet and POD-DeepONet."))
+  var branchNet = "mlp"
+
+  @Option(help: "--branch-net cnn: output channels of each convolution (comma list).")
+  var branchConv = "64,128"
+
+  @Option(help: "--branch-net cnn: kernel size of the convolutions.")
+  var branchKernel = 5
+
+  @Option(help: "--branch-net cnn: stride of the convolutions.")
+  var branchConvStride = 2
+
   @Option(help: "DeepONet: use every k-th grid point per axis as a branch sensor (one number or a comma list).")
   var sensorStride = "1"
+
+  @Option(
+    help: ArgumentHelp(
+      "deeponet: train each step on N random target grid points instead of the whole grid.",
+      discussion:
+        "One subset of N distinct points per step, shared by the batch's samples (as DeepXDE's TripleCartesianProd "
+        + "batches the trunk; one trunk evaluation per step), drawn from --seed so that runs repeat. Needs the l2 or "
+        + "mse loss; test errors stay on the whole grid. Not for pod-deeponet, whose trunk is fixed POD modes."))
+  var queryPoints: Int?
 
   @Option(help: "pod-deeponet: number of POD modes per output channel (default: --pod-energy 0.999).")
   var podModes: Int?
@@ -193,6 +224,28 @@ struct Train: ParsableCommand {
     }
     guard DeepONetActivation(rawValue: activation) != nil else {
       throw ValidationError("--activation must be relu, tanh or gelu, got '\(activation)'")
+    }
+    guard ["mlp", "cnn"].contains(branchNet) else {
+      throw ValidationError("--branch-net must be mlp or cnn, got '\(branchNet)'")
+    }
+    if branchNet == "cnn" && model != DeepONet<Float>.modelName && model != PODDeepONet<Float>.modelName {
+      throw ValidationError("--branch-net cnn is an option of --model deeponet and pod-deeponet")
+    }
+    guard branchKernel >= 1, branchConvStride >= 1 else {
+      throw ValidationError("--branch-kernel and --branch-conv-stride must be ≥ 1")
+    }
+    if let n = queryPoints {
+      guard n >= 1 else { throw ValidationError("--query-points must be ≥ 1, got \(n)") }
+      guard model == DeepONet<Float>.modelName else {
+        throw ValidationError(
+          "--query-points is an option of --model deeponet"
+            + (model == PODDeepONet<Float>.modelName
+              ? ": a POD-DeepONet's trunk is fixed POD modes of the whole training grid, with no trunk network to "
+                + "evaluate at sampled points" : " (the grid models output on the whole input grid)"))
+      }
+      guard loss != "h1" else {
+        throw ValidationError("--query-points needs --loss l2 or mse (h1 takes derivatives on the whole grid)")
+      }
     }
     if let m = podModes, m < 1 { throw ValidationError("--pod-modes must be ≥ 1, got \(m)") }
     if let e = podEnergy, !(e > 0 && e <= 1) { throw ValidationError("--pod-energy must be in (0, 1], got \(e)") }
@@ -257,7 +310,7 @@ struct Train: ParsableCommand {
       epochs: epochs, batchSize: batchSize, learningRate: lr, optimizer: OptimizerKind(rawValue: optimizer)!,
       weightDecay: weightDecay, schedule: ScheduleKind(rawValue: schedule)!, stepSize: stepSize, gamma: gamma,
       loss: TrainingLossKind(rawValue: loss)!, seed: seed, gradientClip: clip, normalize: !noNormalize,
-      pushforwardSteps: pushforward)
+      pushforwardSteps: pushforward, queryPoints: queryPoints)
     let domain = try train.axes.map { name in
       guard let axis = train.fileAxes.first(where: { $0.name == name }) else {
         throw CLIError("\(data): no coordinate variable for axis '\(name)'")
@@ -270,7 +323,8 @@ struct Train: ParsableCommand {
       let config = DeepONetConfiguration(
         inChannels: train.inputChannels, outChannels: train.targetChannels, sensorGrid: train.gridShape,
         sensorStride: try parseStride(dimensions: train.gridShape.count), branchWidths: try widths(branch, "--branch"),
-        trunkWidths: try widths(trunk, "--trunk"), activation: act, domain: domain)
+        trunkWidths: try widths(trunk, "--trunk"), activation: act, domain: domain,
+        convolutionalBranch: try convolutionalBranch())
       try config.validate()
       try fit(
         Trainer(
@@ -281,7 +335,8 @@ struct Train: ParsableCommand {
       let config = PODDeepONetConfiguration(
         inChannels: train.inputChannels, outChannels: train.targetChannels, grid: train.gridShape,
         sensorStride: try parseStride(dimensions: train.gridShape.count), branchWidths: try widths(branch, "--branch"),
-        modes: podModes ?? 1, activation: act, domain: domain)
+        modes: podModes ?? 1, activation: act, domain: domain, convolutionalBranch: try convolutionalBranch())
+      try config.validate()
       // The modes are the POD of the targets as the trainer sees them (normalized with the same
       // statistics the trainer fits on the training split).
       var targets = try train.targets(Array(0..<train.count))
@@ -347,18 +402,29 @@ struct Train: ParsableCommand {
     }
   }
 
+  /// "conv 1×32×32 → [64, 128] (5×5, stride 2) then " for a convolutional branch, "" otherwise.
+  private func convolutionDescription(_ cnn: ConvolutionalBranchConfiguration?, _ channels: Int, _ extents: [Int])
+    -> String
+  {
+    guard let cnn else { return "" }
+    return "conv \(channels)×\(extents.map(String.init).joined(separator: "×")) → \(cnn.channels) "
+      + "(\(cnn.kernelSize)×\(cnn.kernelSize), stride \(cnn.stride)) then "
+  }
+
   /// A one-line description of a model for the log.
   private func describe<M: NeuralOperator>(_ model: M) -> String {
     if let c = model.configuration as? FNOConfiguration {
       return "FNO modes \(c.modes) width \(c.hiddenChannels) layers \(c.layers)"
     }
     if let c = model.configuration as? DeepONetConfiguration {
-      return "DeepONet branch \([c.inChannels * c.sensors] + c.branchWidths) trunk \([c.dimensions] + c.trunkWidths) "
-        + "\(c.activation.rawValue)"
+      return "DeepONet branch \(convolutionDescription(c.convolutionalBranch, c.inChannels, c.sensorExtents))"
+        + "\([c.branchInputWidth ?? 0] + c.branchWidths) trunk "
+        + "\([c.dimensions] + c.trunkWidths) \(c.activation.rawValue)"
     }
     if let c = model.configuration as? PODDeepONetConfiguration {
       let energy = c.capturedEnergy.map { String(format: "%.5f", $0) }.joined(separator: ", ")
-      return "POD-DeepONet branch \([c.inChannels * c.sensors] + c.branchWidths + [c.outChannels * c.modes]) "
+      return "POD-DeepONet branch \(convolutionDescription(c.convolutionalBranch, c.inChannels, c.sensorExtents))"
+        + "\([c.branchInputWidth ?? 0] + c.branchWidths + [c.outChannels * c.modes]) "
         + "\(c.modes) modes (energy \(energy)) \(c.activation.rawValue)"
     }
     if let c = model.configuration as? FactFormerConfiguration {
@@ -428,6 +494,13 @@ struct Train: ParsableCommand {
     var summary = "trained \(total) epochs; checkpoint \(out), log \(logURL.path)"
     if let l2 = last.testL2 { summary += String(format: "; test relative L2 %.5f", l2) }
     print(summary)
+  }
+
+  /// The --branch-net cnn options, or nil for the fully connected branch.
+  private func convolutionalBranch() throws -> ConvolutionalBranchConfiguration? {
+    guard branchNet == "cnn" else { return nil }
+    return ConvolutionalBranchConfiguration(
+      channels: try widths(branchConv, "--branch-conv"), kernelSize: branchKernel, stride: branchConvStride)
   }
 
   private func widths(_ text: String, _ flag: String) throws -> [Int] {

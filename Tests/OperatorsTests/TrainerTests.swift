@@ -156,6 +156,9 @@ struct TrainerTests {
         inChannels: 1, outChannels: 1, sensorGrid: [10], branchWidths: [7, 6], trunkWidths: [5, 6]),
       DeepONetConfiguration(
         inChannels: 2, outChannels: 2, sensorGrid: [6, 5], sensorStride: [2, 2], branchWidths: [8], trunkWidths: [8]),
+      DeepONetConfiguration(
+        inChannels: 2, outChannels: 2, sensorGrid: [13, 11], branchWidths: [8, 6], trunkWidths: [6],
+        convolutionalBranch: ConvolutionalBranchConfiguration(channels: [3, 4, 2], kernelSize: 3, stride: 1)),
     ] {
       try DeepONet<Float>.validate(c)
       #expect(DeepONet<Float>.storageCount(c) == count(DeepONet<Float>(c, seed: 0)))
