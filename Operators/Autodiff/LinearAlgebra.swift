@@ -100,28 +100,29 @@ public func channelMix<T: RealScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: T
   var outShape = x.shape
   outShape[1] = cout
   let (vx, vw) = (x.value, weight.value)
-  var y: NDArray<T> = cin > 0 ? uninitializedArray(outShape) : zeroArray(outShape)
+  // With a bias, y starts as the bias broadcast and the gemm accumulates onto it (β = 1): one
+  // pass over y fewer than adding the bias afterwards.
+  var y: NDArray<T> = cin > 0 && bias == nil ? uninitializedArray(outShape) : zeroArray(outShape)
+  if let bias {
+    bias.value.withUnsafeBufferPointer { bp in
+      y.withUnsafeMutableBufferPointer { yp in
+        for b in 0..<batch {
+          for o in 0..<cout {
+            UnsafeMutableBufferPointer(start: yp.baseAddress! + (b * cout + o) * points, count: points)
+              .update(repeating: bp[o])
+          }
+        }
+      }
+    }
+  }
   vx.withUnsafeBufferPointer { xp in
     vw.withUnsafeBufferPointer { wp in
       y.withUnsafeMutableBufferPointer { yp in
         guard batch > 0, points > 0, cin > 0, cout > 0 else { return }
         BLAS.gemmStridedBatched(
           .none, .none, m: cout, n: points, k: cin, alpha: 1, a: wp.baseAddress!, lda: cin, strideA: 0,
-          b: xp.baseAddress!, ldb: points, strideB: cin * points, beta: 0, c: yp.baseAddress!, ldc: points,
-          strideC: cout * points, batch: batch)
-      }
-    }
-  }
-  if let bias {
-    bias.value.withUnsafeBufferPointer { bp in
-      y.withUnsafeMutableBufferPointer { yp in
-        for b in 0..<batch {
-          for o in 0..<cout {
-            let row = yp.baseAddress! + (b * cout + o) * points
-            let v = bp[o]
-            for p in 0..<points { row[p] += v }
-          }
-        }
+          b: xp.baseAddress!, ldb: points, strideB: cin * points, beta: bias == nil ? 0 : 1, c: yp.baseAddress!,
+          ldc: points, strideC: cout * points, batch: batch)
       }
     }
   }
@@ -161,10 +162,7 @@ public func channelMix<T: RealScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: T
         db = NDArray<T>(shape: [cout]) { bp in
           for o in 0..<cout {
             var acc = 0.0
-            for b in 0..<batch {
-              let row = gp.baseAddress! + (b * cout + o) * points
-              for p in 0..<points { acc += Double(row[p]) }
-            }
+            for b in 0..<batch { acc += contiguousSum(gp.baseAddress! + (b * cout + o) * points, points) }
             bp[o] = T(acc)
           }
         }
