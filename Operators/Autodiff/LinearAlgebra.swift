@@ -117,6 +117,7 @@ public func channelMix<T: RealScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: T
   }
   // One gemm per sample, the samples split between the BLAS threads (batchParallel).
   let beta: T = bias == nil ? 0 : 1
+  let workers = batchWorkers(batch)
   vx.withUnsafeBufferPointer { xp in
     vw.withUnsafeBufferPointer { wp in
       y.withUnsafeMutableBufferPointer { yp in
@@ -125,7 +126,7 @@ public func channelMix<T: RealScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: T
           SharedPointer(base: UnsafeMutablePointer(mutating: xp.baseAddress!)),
           SharedPointer(base: UnsafeMutablePointer(mutating: wp.baseAddress!)), SharedPointer(base: yp.baseAddress!)
         )
-        batchParallel(batch) { _, r in
+        batchParallel(batch, workers: workers) { _, r in
           BLAS.gemmStridedBatched(
             .none, .none, m: cout, n: points, k: cin, alpha: 1, a: ws.base, lda: cin, strideA: 0,
             b: xs.base + r.lowerBound * cin * points, ldb: points, strideB: cin * points, beta: beta,
@@ -149,7 +150,7 @@ public func channelMix<T: RealScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: T
             let (ws, ds) = (
               SharedPointer(base: UnsafeMutablePointer(mutating: wp.baseAddress!)), SharedPointer(base: dp.baseAddress!)
             )
-            batchParallel(batch) { _, r in
+            batchParallel(batch, workers: workers) { _, r in
               BLAS.gemmStridedBatched(
                 .transpose, .none, m: cin, n: points, k: cout, alpha: 1, a: ws.base, lda: cin, strideA: 0,
                 b: gs.base + r.lowerBound * cout * points, ldb: points, strideB: cout * points, beta: 0,
@@ -161,14 +162,13 @@ public func channelMix<T: RealScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: T
       if need[1] {
         // Each worker sums its samples' ḡ[b] · x[b]ᵀ into its own partial; the partials are then
         // added in worker order (a fixed order for a thread count).
-        let workers = batchWorkers(batch)
         var partials: NDArray<T> = zeroArray([workers, cout, cin])
         vx.withUnsafeBufferPointer { xp in
           partials.withUnsafeMutableBufferPointer { pp in
             let (xs, ps) = (
               SharedPointer(base: UnsafeMutablePointer(mutating: xp.baseAddress!)), SharedPointer(base: pp.baseAddress!)
             )
-            batchParallel(batch) { k, r in
+            batchParallel(batch, workers: workers) { k, r in
               for b in r {
                 BLAS.gemm(
                   .none, .transpose, m: cout, n: cin, k: points, alpha: 1, a: gs.base + b * cout * points,

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Numerics
 import Operators
@@ -38,6 +39,29 @@ struct AutodiffTests {
     for (single, double) in zip(grads(Float.self), grads(Double.self)) {
       let scale = double.scalars.map { abs($0) }.max()!
       #expect(single.converted(to: Double.self).maxAbsDifference(double) < 2e-5 * scale)
+    }
+  }
+
+  @Test("channelMix pullbacks from several threads at once (BLAS's thread count changing under them) agree")
+  func concurrentChannelMix() {
+    let x = randn([6, 5, 300], seed: 13)
+    let w = randn([4, 5], seed: 14)
+    let b = randn([4], seed: 15)
+    let g = randn([6, 4, 300], seed: 16)
+    @Sendable func run() -> [NDArray<Double>] {
+      let r = valueAndPullback(at: [x, w, b], cotangent: g) { t in channelMix(t[0], weight: t[1], bias: t[2]) }
+      return [r.value] + r.gradients
+    }
+    let reference = run()
+    let results = Locked([[NDArray<Double>]]())
+    DispatchQueue.concurrentPerform(iterations: 8) { _ in
+      let r = run()
+      results.withLock { $0.append(r) }
+    }
+    for r in results.withLock({ $0 }) {
+      for (u, v) in zip(r, reference) {
+        #expect(u.maxAbsDifference(v) < 1e-12 * max(1, v.scalars.map { abs($0) }.max()!))
+      }
     }
   }
 
