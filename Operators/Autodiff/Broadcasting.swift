@@ -22,6 +22,63 @@ import Numerics
   NDArray(shape: [count]) { $0.update(repeating: Complex(0, 0)) }
 }
 
+/// Σ p[0 ..< n] accumulated in Double, eight partial sums at a time (vectorized; a fixed order,
+/// so the result is reproducible). The plain loop `acc += Double(p[j])` runs one dependent add
+/// per element, a few % of an FNO training step in the bias gradients.
+@inline(__always) func contiguousSum<T: RealScalar>(_ p: UnsafePointer<T>, _ n: Int) -> Double {
+  var acc = SIMD8<Double>()
+  var j = 0
+  if T.self == Float.self {
+    let f = UnsafeRawPointer(p)
+    while j + 8 <= n {
+      acc += SIMD8<Double>(f.loadUnaligned(fromByteOffset: 4 * j, as: SIMD8<Float>.self))
+      j += 8
+    }
+  } else {
+    let d = UnsafeRawPointer(p)
+    while j + 8 <= n {
+      acc += d.loadUnaligned(fromByteOffset: 8 * j, as: SIMD8<Double>.self)
+      j += 8
+    }
+  }
+  var s = acc.sum()
+  while j < n {
+    s += Double(p[j])
+    j += 1
+  }
+  return s
+}
+
+/// Σ p[j]·q[j] for j < n, each product rounded to T and accumulated in Double as
+/// ``contiguousSum(_:_:)`` does (eight partial sums, a fixed order).
+@inline(__always) func contiguousDot<T: RealScalar>(_ p: UnsafePointer<T>, _ q: UnsafePointer<T>, _ n: Int) -> Double {
+  var acc = SIMD8<Double>()
+  var j = 0
+  if T.self == Float.self {
+    let (a, b) = (UnsafeRawPointer(p), UnsafeRawPointer(q))
+    while j + 8 <= n {
+      let x = a.loadUnaligned(fromByteOffset: 4 * j, as: SIMD8<Float>.self)
+      let y = b.loadUnaligned(fromByteOffset: 4 * j, as: SIMD8<Float>.self)
+      acc += SIMD8<Double>(x * y)
+      j += 8
+    }
+  } else {
+    let (a, b) = (UnsafeRawPointer(p), UnsafeRawPointer(q))
+    while j + 8 <= n {
+      acc +=
+        a.loadUnaligned(fromByteOffset: 8 * j, as: SIMD8<Double>.self)
+        * b.loadUnaligned(fromByteOffset: 8 * j, as: SIMD8<Double>.self)
+      j += 8
+    }
+  }
+  var s = acc.sum()
+  while j < n {
+    s += Double(p[j] * q[j])
+    j += 1
+  }
+  return s
+}
+
 /// `s · a` elementwise.
 @inline(__always) func scaled<T: RealScalar>(_ a: NDArray<T>, by s: T) -> NDArray<T> {
   a.withUnsafeBufferPointer { p in NDArray(shape: a.shape) { q in for i in 0..<p.count { q[i] = s * p[i] } } }
@@ -169,6 +226,40 @@ extension NDArray where Element: RealScalar {
     }
   }
 
+  /// (g ⊙ a) summed to `shape` (the cotangent of a broadcast product's other operand) in one
+  /// pass, without forming g ⊙ a: `g` has the broadcast shape, `a` and `shape` broadcast to it.
+  @specialized(where Element == Float)
+  @specialized(where Element == Double)
+  static func sumOfProducts(_ g: NDArray, _ a: NDArray, toShape shape: [Int]) -> NDArray {
+    if shape == g.shape { return broadcasting(g, a, .multiply) }
+    guard broadcastShape(shape, g.shape) == g.shape, broadcastShape(a.shape, g.shape) == g.shape else {
+      preconditionFailure("shapes \(shape) and \(a.shape) do not broadcast to \(g.shape)")
+    }
+    var out: NDArray = zeroArray(shape)
+    g.withUnsafeBufferPointer { gp in
+      a.withUnsafeBufferPointer { ap in
+        out.withUnsafeMutableBufferPointer { rp in
+          guard let gb = gp.baseAddress, let ab = ap.baseAddress, let r = rp.baseAddress else { return }
+          BroadcastLayout(result: g.shape, operands: [a.shape, shape]).forEachRow { off, n, st in
+            let (p, q, o) = (gb + off.0, ab + off.1, r + off.2)
+            if st.2 == 0 {
+              var acc = 0.0
+              if st.0 == 1 && st.1 == 1 {
+                acc = contiguousDot(p, q, n)
+              } else {
+                for j in 0..<n { acc += Double(p[j * st.0] * q[j * st.1]) }
+              }
+              o[0] += Element(acc)
+            } else {
+              for j in 0..<n { o[j * st.2] += p[j * st.0] * q[j * st.1] }
+            }
+          }
+        }
+      }
+    }
+    return out
+  }
+
   /// This array repeated to `shape` (broadcasting).
   @specialized(where Element == Float)
   @specialized(where Element == Double)
@@ -210,7 +301,11 @@ extension NDArray where Element: RealScalar {
           let (p, q) = (g + off.0, r + off.1)
           if st.1 == 0 {
             var acc = 0.0
-            for j in 0..<n { acc += Double(p[j * st.0]) }
+            if st.0 == 1 {
+              acc = contiguousSum(p, n)
+            } else {
+              for j in 0..<n { acc += Double(p[j * st.0]) }
+            }
             q[0] += Element(acc)
           } else {
             for j in 0..<n { q[j * st.1] += p[j * st.0] }

@@ -41,8 +41,8 @@ extension Tensor {
     let (va, vb) = (a.value, b.value)
     return record(.broadcasting(va, vb, .multiply), [a, b]) { g, need in
       [
-        need[0] ? NDArray.broadcasting(g, vb, .multiply).sum(toShape: va.shape) : nil,
-        need[1] ? NDArray.broadcasting(g, va, .multiply).sum(toShape: vb.shape) : nil,
+        need[0] ? NDArray.sumOfProducts(g, vb, toShape: va.shape) : nil,
+        need[1] ? NDArray.sumOfProducts(g, va, toShape: vb.shape) : nil,
       ]
     }
   }

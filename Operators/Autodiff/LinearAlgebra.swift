@@ -100,19 +100,41 @@ public func channelMix<T: RealScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: T
   var outShape = x.shape
   outShape[1] = cout
   let (vx, vw) = (x.value, weight.value)
-  var y: NDArray<T> = cin > 0 ? uninitializedArray(outShape) : zeroArray(outShape)
+  // With a bias, y starts as the bias broadcast and the gemm accumulates onto it (β = 1): one
+  // pass over y fewer than adding the bias afterwards.
+  var y: NDArray<T> = cin > 0 && bias == nil ? uninitializedArray(outShape) : zeroArray(outShape)
+  if let bias {
+    bias.value.withUnsafeBufferPointer { bp in
+      y.withUnsafeMutableBufferPointer { yp in
+        for b in 0..<batch {
+          for o in 0..<cout {
+            UnsafeMutableBufferPointer(start: yp.baseAddress! + (b * cout + o) * points, count: points)
+              .update(repeating: bp[o])
+          }
+        }
+      }
+    }
+  }
+  // One gemm per sample, the samples split between the BLAS threads (batchParallel).
+  let beta: T = bias == nil ? 0 : 1
+  let workers = batchWorkers(batch)
   vx.withUnsafeBufferPointer { xp in
     vw.withUnsafeBufferPointer { wp in
       y.withUnsafeMutableBufferPointer { yp in
         guard batch > 0, points > 0, cin > 0, cout > 0 else { return }
-        BLAS.gemmStridedBatched(
-          .none, .none, m: cout, n: points, k: cin, alpha: 1, a: wp.baseAddress!, lda: cin, strideA: 0,
-          b: xp.baseAddress!, ldb: points, strideB: cin * points, beta: 0, c: yp.baseAddress!, ldc: points,
-          strideC: cout * points, batch: batch)
+        let (xs, ws, ys) = (
+          SharedPointer(base: UnsafeMutablePointer(mutating: xp.baseAddress!)),
+          SharedPointer(base: UnsafeMutablePointer(mutating: wp.baseAddress!)), SharedPointer(base: yp.baseAddress!)
+        )
+        batchParallel(batch, workers: workers) { _, r in
+          BLAS.gemmStridedBatched(
+            .none, .none, m: cout, n: points, k: cin, alpha: 1, a: ws.base, lda: cin, strideA: 0,
+            b: xs.base + r.lowerBound * cin * points, ldb: points, strideB: cin * points, beta: beta,
+            c: ys.base + r.lowerBound * cout * points, ldc: points, strideC: cout * points, batch: r.count)
+        }
       }
     }
   }
-  if let bias { addChannelBias(bias.value, to: &y, batch: batch, channels: cout, points: points) }
   let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
   let xShape = x.shape
   return Tensor.record(y, inputs) { g, need in
@@ -121,29 +143,50 @@ public func channelMix<T: RealScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: T
     var db: NDArray<T>? = nil
     g.withUnsafeBufferPointer { gp in
       guard batch > 0, points > 0, cin > 0, cout > 0 else { return }
+      let gs = SharedPointer(base: UnsafeMutablePointer(mutating: gp.baseAddress!))
       if need[0] {
         dx = NDArray<T>(shape: xShape) { dp in
           vw.withUnsafeBufferPointer { wp in
-            BLAS.gemmStridedBatched(
-              .transpose, .none, m: cin, n: points, k: cout, alpha: 1, a: wp.baseAddress!, lda: cin, strideA: 0,
-              b: gp.baseAddress!, ldb: points, strideB: cout * points, beta: 0, c: dp.baseAddress!, ldc: points,
-              strideC: cin * points, batch: batch)
+            let (ws, ds) = (
+              SharedPointer(base: UnsafeMutablePointer(mutating: wp.baseAddress!)), SharedPointer(base: dp.baseAddress!)
+            )
+            batchParallel(batch, workers: workers) { _, r in
+              BLAS.gemmStridedBatched(
+                .transpose, .none, m: cin, n: points, k: cout, alpha: 1, a: ws.base, lda: cin, strideA: 0,
+                b: gs.base + r.lowerBound * cout * points, ldb: points, strideB: cout * points, beta: 0,
+                c: ds.base + r.lowerBound * cin * points, ldc: points, strideC: cin * points, batch: r.count)
+            }
           }
         }
       }
       if need[1] {
-        var w: NDArray<T> = zeroArray([cout, cin])
+        // Each worker sums its samples' ḡ[b] · x[b]ᵀ into its own partial; the partials are then
+        // added in worker order (a fixed order for a thread count).
+        var partials: NDArray<T> = zeroArray([workers, cout, cin])
         vx.withUnsafeBufferPointer { xp in
-          w.withUnsafeMutableBufferPointer { wp in
-            for b in 0..<batch {
-              BLAS.gemm(
-                .none, .transpose, m: cout, n: cin, k: points, alpha: 1, a: gp.baseAddress! + b * cout * points,
-                lda: points, b: xp.baseAddress! + b * cin * points, ldb: points, beta: 1, c: wp.baseAddress!,
-                ldc: cin)
+          partials.withUnsafeMutableBufferPointer { pp in
+            let (xs, ps) = (
+              SharedPointer(base: UnsafeMutablePointer(mutating: xp.baseAddress!)), SharedPointer(base: pp.baseAddress!)
+            )
+            batchParallel(batch, workers: workers) { k, r in
+              for b in r {
+                BLAS.gemm(
+                  .none, .transpose, m: cout, n: cin, k: points, alpha: 1, a: gs.base + b * cout * points,
+                  lda: points, b: xs.base + b * cin * points, ldb: points, beta: 1, c: ps.base + k * cout * cin,
+                  ldc: cin)
+              }
             }
           }
         }
-        dw = w
+        dw = NDArray<T>(shape: [cout, cin]) { wp in
+          partials.withUnsafeBufferPointer { pp in
+            for i in 0..<cout * cin {
+              var s = pp[i]
+              for k in 1..<workers { s += pp[k * cout * cin + i] }
+              wp[i] = s
+            }
+          }
+        }
       }
       if need.count == 3 && need[2] {
         db = channelBiasGradient(gp.baseAddress!, batch: batch, channels: cout, points: points)
@@ -180,10 +223,7 @@ func channelBiasGradient<T: RealScalar>(_ g: UnsafePointer<T>, batch: Int, chann
   NDArray<T>(shape: [channels]) { bp in
     for o in 0..<channels {
       var acc = 0.0
-      for b in 0..<batch {
-        let row = g + (b * channels + o) * points
-        for p in 0..<points { acc += Double(row[p]) }
-      }
+      for b in 0..<batch { acc += contiguousSum(g + (b * channels + o) * points, points) }
       bp[o] = T(acc)
     }
   }

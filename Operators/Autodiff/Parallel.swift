@@ -3,6 +3,7 @@
 // never run at once.
 import Dispatch
 import Foundation
+import Numerics
 
 /// Raw pointers that a kernel shares between workers writing disjoint ranges.
 struct SharedPointer<T>: @unchecked Sendable {
@@ -25,3 +26,27 @@ func parallelChunks(_ count: Int, minimumChunk: Int = 1 << 15, _ body: @Sendable
     body(k * count / chunks..<(k + 1) * count / chunks)
   }
 }
+
+/// Runs `body(worker, samples)` on `workers` contiguous ranges of `0..<batch` at the same time,
+/// with BLAS single-threaded inside: per-sample gemms too small for BLAS's own threads to pay (a
+/// 1×1 convolution of one 64² sample) then run one per core. Take `workers` from
+/// ``batchWorkers(_:)`` once per operation and pass the same value to every call of that
+/// operation: BLAS's thread count is process-wide and another thread's ``BLAS/withSingleThread(_:)``
+/// may change it in between. The split depends only on `batch` and `workers`, so results are
+/// reproducible for a thread count.
+func batchParallel(_ batch: Int, workers: Int, _ body: @Sendable (_ worker: Int, _ samples: Range<Int>) -> Void) {
+  precondition(workers >= 1 && workers <= max(1, batch), "batchParallel: \(workers) workers for \(batch) samples")
+  guard workers > 1 else {
+    body(0, 0..<batch)
+    return
+  }
+  BLAS.withSingleThread {
+    DispatchQueue.concurrentPerform(iterations: workers) { k in
+      body(k, k * batch / workers..<(k + 1) * batch / workers)
+    }
+  }
+}
+
+/// The number of workers for ``batchParallel(_:workers:_:)``: one per BLAS thread, at most one
+/// per sample (1 inside ``BLAS/withSingleThread(_:)``).
+func batchWorkers(_ batch: Int) -> Int { max(1, min(batch, BLAS.threadCount)) }

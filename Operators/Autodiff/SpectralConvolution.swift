@@ -8,13 +8,18 @@
 //      −K/2 … K − K/2 − 1 (neuraloperator's fftshift + centre slice); on the last axis the
 //      non-negative frequencies 0 … K_d/2 (the Hermitian half);
 //   3. Y[b, o, k] = Σᵢ X[b, i, k] · W[i, o, k]       ("bixy,ioxy->boxy"), into a zero spectrum;
-//   4. y = irfftn(Y, s = input size, norm="forward") (unscaled inverse), plus a bias per channel.
+//   4. y = irfftn(Y, s = input size, norm="forward") (unscaled inverse), plus a bias per channel
+//      (added to the zero frequency of Y, which is the same as adding it to y).
 //
 // Each kept coefficient is returned to its own frequency (the inverse of the shift is
 // `ifftshift`, as in neuraloperator after 2.0.0; 2.0.0 applies `fftshift` again, which is the
 // same for even sizes and moves the block by one frequency for odd sizes). When a grid is
 // smaller than the stored modes, the weight block is sliced as neuraloperator slices it
 // (centrally on the leading axes, from the start on the last).
+//
+// Steps 1 and 4 run either as full FFTW transforms (any d) or, for d ≤ 2 when it is cheaper (the
+// usual FNO case: 12 × 7 kept modes of a 64² grid), as a pruned DFT by two gemms that computes only
+// the kept modes (Numerics' `PrunedRealDFT`); both give the same values to rounding.
 //
 // Complex arithmetic runs as real gemms: with G = [Re X | Im X] (rows b, 2·Cin columns) and
 //   Wb = [[Re W, Im W], [−Im W, Re W]]   (2·Cin × 2·Cout)
@@ -42,8 +47,14 @@ struct SpectralModeMap: Sendable {
   let weight: [Int]
   /// Multiplicity of kept mode m in the real inverse transform: 1 or 2.
   let multiplicity: [Int]
+  /// Per axis, the spectrum index of each kept frequency (the kept modes are their product,
+  /// last axis fastest).
+  let keptIndices: [[Int]]
 
   var modeCount: Int { spectrum.count }
+
+  /// Index of the zero frequency among the kept modes (always kept: every axis keeps frequency 0).
+  var zeroFrequencyMode: Int { spectrum.firstIndex(of: 0)! }
 
   static func weightModes(_ modes: [Int]) -> [Int] { modes.dropLast() + [modes.last! / 2 + 1] }
 
@@ -72,6 +83,7 @@ struct SpectralModeMap: Sendable {
         axes.append((0..<k).map { j in (j, j) })
       }
     }
+    keptIndices = axes.map { $0.map(\.s) }
     let specStrides = contiguousStrides(Array(half))
     let weightStrides = contiguousStrides(weightModes)
     var spectrum: [Int] = []
@@ -120,6 +132,17 @@ public func spectralWeightShape(inChannels: Int, outChannels: Int, modes: [Int])
   [inChannels, outChannels] + SpectralModeMap.weightModes(modes) + [2]
 }
 
+/// How a spectral convolution computes the kept modes: which transform, chosen per call.
+public enum SpectralTransform: Sendable, Hashable {
+  /// The pruned DFT by gemms where it is cheaper (1D and 2D, few modes against the grid), FFTW
+  /// otherwise.
+  case automatic
+  /// Full FFTW transforms of every field (any dimension).
+  case fft
+  /// The pruned DFT by gemms (1D and 2D only; 3D falls back to FFTW).
+  case prunedDFT
+}
+
 /// Spectral convolution of `x` with complex weights stored as real/imaginary pairs.
 ///
 /// ```
@@ -136,11 +159,12 @@ public func spectralWeightShape(inChannels: Int, outChannels: Int, modes: [Int])
 /// Kept frequencies on axis a < d: −K_a/2 … K_a − K_a/2 − 1 (with K_a capped at n_a); on the
 /// last axis: 0 … K_d/2 (capped at n_d/2). The output has the input's grid, so the same weights
 /// evaluate on any resolution (zero-shot super-resolution). The pullback gives cotangents for
-/// `x`, `weight` and `bias`.
+/// `x`, `weight` and `bias`. `transform` picks how the kept modes are computed (the results agree
+/// to rounding); the default takes the faster one for the shape.
 @specialized(where T == Float)
 @specialized(where T == Double)
 public func spectralConvolution<T: RealScalar>(
-  _ x: Tensor<T>, weight: Tensor<T>, bias: Tensor<T>? = nil, modes: [Int]
+  _ x: Tensor<T>, weight: Tensor<T>, bias: Tensor<T>? = nil, modes: [Int], transform: SpectralTransform = .automatic
 ) -> Tensor<T> {
   let d = modes.count
   precondition(x.rank == d + 2, "spectralConvolution: input \(x.shape) needs [batch, channels] + \(d) spatial axes")
@@ -155,36 +179,12 @@ public func spectralConvolution<T: RealScalar>(
   if let bias { precondition(bias.count == cout, "spectralConvolution: bias \(bias.shape) needs \(cout) entries") }
   let spatial = Array(x.shape.dropFirst(2))
   let map = SpectralModeMap(spatial: spatial, modes: modes)
-  let (m, h, p) = (map.modeCount, map.halfCount, map.realCount)
+  let modeTransform = KeptModeTransform<T>(map: map, choice: transform)
+  let m = map.modeCount
   let kc = map.weightModeCount
 
-  // 1–2. Forward transform and gather of the kept modes, scaled by 1/N: G [M, B, 2·Cin].
-  var spectrum: NDArray<Complex<T>> = uninitializedArray([batch * cin * h])
-  let r2c: FFTPlan<T> = fftPlan(.realToComplex, spatial, batch: batch * cin)
-  x.value.withUnsafeBufferPointer { xp in
-    spectrum.withUnsafeMutableBufferPointer { sp in
-      r2c.execute(UnsafeRawPointer(xp.baseAddress!), UnsafeMutableRawPointer(sp.baseAddress!))
-    }
-  }
-  var gatheredModes: NDArray<T> = uninitializedArray([m, batch, 2 * cin])
-  let scale = T(1) / T(p)
-  spectrum.withUnsafeBufferPointer { sp in
-    gatheredModes.withUnsafeMutableBufferPointer { gp in
-      map.spectrum.withUnsafeBufferPointer { off in
-        for b in 0..<batch {
-          for i in 0..<cin {
-            let src = sp.baseAddress! + (b * cin + i) * h
-            for k in 0..<m {
-              let z = src[off[k]]
-              let row = gp.baseAddress! + (k * batch + b) * 2 * cin
-              row[i] = z.re * scale
-              row[cin + i] = z.im * scale
-            }
-          }
-        }
-      }
-    }
-  }
+  // 1–2. Kept modes of the input, X/N: G [M, B, 2·Cin].
+  let gatheredModes = modeTransform.analyze(x.value, channels: cin, batch: batch)
 
   // 3. Block weights Wb [M, 2·Cin, 2·Cout] and one gemm per mode: Y [M, B, 2·Cout].
   let blocks = blockWeights(weight.value, cin: cin, cout: cout, weightModeCount: kc, map: map)
@@ -200,10 +200,21 @@ public func spectralConvolution<T: RealScalar>(
     }
   }
 
-  // 4. Scatter into a zero spectrum, unscaled inverse transform, bias.
-  let y = inverseTransform(
-    products, channels: cout, batch: batch, map: map, spatial: spatial, factor: { _ in 1 },
-    bias: bias?.value)
+  // 4. Unscaled inverse transform of the kept modes (zero elsewhere). A constant is the zero
+  // frequency's contribution to the unscaled inverse (multiplicity 1, phase 0), so the bias is
+  // added to Re Y at the zero frequency, which is always kept, instead of in a pass over y.
+  let zeroMode = map.zeroFrequencyMode
+  if let bias {
+    bias.value.withUnsafeBufferPointer { bp in
+      products.withUnsafeMutableBufferPointer { yp in
+        for b in 0..<batch {
+          let row = yp.baseAddress! + (zeroMode * batch + b) * 2 * cout
+          for c in 0..<cout { row[c] += bp[c] }
+        }
+      }
+    }
+  }
+  let y = modeTransform.synthesize(products, channels: cout, batch: batch)
 
   var inputs = [x, weight]
   if let bias { inputs.append(bias) }
@@ -213,39 +224,24 @@ public func spectralConvolution<T: RealScalar>(
   let biasShape = bias?.shape
   return Tensor.record(y, inputs) { g, need in
     var result: [NDArray<T>?] = [nil, nil]
-    if let biasShape {
-      result.append(need[2] ? g.sum(toShape: [1, cout] + Array(repeating: 1, count: d)).reshaped(biasShape) : nil)
-    }
-    guard need[0] || need[1] else { return result }
-    // ∂Y = c_k · rfftn_unscaled(ḡ) at the kept modes: dY [M, B, 2·Cout].
-    var gSpectrum: NDArray<Complex<T>> = uninitializedArray([batch * cout * h])
-    let r2cOut: FFTPlan<T> = fftPlan(.realToComplex, spatial, batch: batch * cout)
-    g.withUnsafeBufferPointer { gp in
-      gSpectrum.withUnsafeMutableBufferPointer { sp in
-        r2cOut.execute(UnsafeRawPointer(gp.baseAddress!), UnsafeMutableRawPointer(sp.baseAddress!))
-      }
-    }
-    var dY: NDArray<T> = uninitializedArray([m, batch, 2 * cout])
-    gSpectrum.withUnsafeBufferPointer { sp in
-      dY.withUnsafeMutableBufferPointer { dp in
-        map.spectrum.withUnsafeBufferPointer { off in
-          map.multiplicity.withUnsafeBufferPointer { mult in
-            for b in 0..<batch {
-              for o in 0..<cout {
-                let src = sp.baseAddress! + (b * cout + o) * h
-                for k in 0..<m {
-                  let z = src[off[k]]
-                  let c = T(mult[k])
-                  let row = dp.baseAddress! + (k * batch + b) * 2 * cout
-                  row[o] = c * z.re
-                  row[cout + o] = c * z.im
-                }
-              }
-            }
+    let needBias = biasShape != nil && need[2]
+    if biasShape != nil { result.append(nil) }
+    guard need[0] || need[1] || needBias else { return result }
+    // ∂Y = the adjoint of step 4 applied to ḡ, at the kept modes: dY [M, B, 2·Cout].
+    let dY = modeTransform.synthesizeAdjoint(g, channels: cout, batch: batch)
+    if needBias, let biasShape {
+      // ∂bias[o] = Σ_{b, points} ḡ = Σ_b Re ∂Y at the zero frequency.
+      result[2] = dY.withUnsafeBufferPointer { dp in
+        NDArray<T>(shape: biasShape) { bp in
+          for o in 0..<cout {
+            var acc = 0.0
+            for b in 0..<batch { acc += Double(dp[(zeroMode * batch + b) * 2 * cout + o]) }
+            bp[o] = T(acc)
           }
         }
       }
     }
+    guard need[0] || need[1] else { return result }
     if need[1] {
       // ∂Wb[k] = G[k]ᵀ · ∂Y[k], folded back to (Re W, Im W).
       var dBlocks: NDArray<T> = uninitializedArray([m, 2 * cin, 2 * cout])
@@ -262,7 +258,7 @@ public func spectralConvolution<T: RealScalar>(
       result[1] = foldBlockWeights(dBlocks, shape: weightShape, cin: cin, cout: cout, weightModeCount: kc, map: map)
     }
     if need[0] {
-      // ∂G[k] = ∂Y[k] · Wb[k]ᵀ, then ∂x = irfftn_unscaled(∂G / (N c_k)).
+      // ∂G[k] = ∂Y[k] · Wb[k]ᵀ, then ∂x = the adjoint of steps 1–2.
       var dG: NDArray<T> = uninitializedArray([m, batch, 2 * cin])
       dY.withUnsafeBufferPointer { dp in
         blocks.withUnsafeBufferPointer { wp in
@@ -274,12 +270,186 @@ public func spectralConvolution<T: RealScalar>(
           }
         }
       }
-      let invN = T(1) / T(p)
-      result[0] = inverseTransform(
-        dG, channels: cin, batch: batch, map: map, spatial: spatial, factor: { c in invN / T(c) }, bias: nil
-      ).reshaped(xShape)
+      result[0] = modeTransform.analyzeAdjoint(dG, channels: cin, batch: batch).reshaped(xShape)
     }
     return result
+  }
+}
+
+/// The transforms of a spectral convolution between fields [B, C, spatial…] and their kept modes
+/// in the per-mode layout [M, B, 2·C] (real parts, then imaginary parts) of the mode gemms.
+///
+/// ```
+/// analyze:            G = X/N at the kept modes                       (rfftn, norm forward)
+/// synthesize:         y = irfftn_unscaled(Y at the kept modes, 0 elsewhere)
+/// synthesizeAdjoint:  ∂Y = c_k · rfftn_unscaled(ḡ) at the kept modes  (c_k: 1 or 2, the c2r multiplicity)
+/// analyzeAdjoint:     ∂x = irfftn_unscaled(∂G / (N c_k))
+/// ```
+///
+/// FFTW transforms the whole half spectrum and the kept modes are gathered from it; the pruned DFT
+/// computes only the kept block (its mode index is the block's own row-major index, the map's
+/// mode order), with exact adjoints.
+private struct KeptModeTransform<T: RealScalar> {
+  let map: SpectralModeMap
+  /// The pruned DFT, or nil for FFTW.
+  let pruned: PrunedRealDFT<T>?
+
+  init(map: SpectralModeMap, choice: SpectralTransform) {
+    self.map = map
+    let d = map.spatial.count
+    let (rows, columns) = d == 1 ? (1, map.spatial[0]) : (d == 2 ? map.spatial[0] : 0, map.spatial[d - 1])
+    let rowFrequencies = d == 1 ? [0] : map.keptIndices[0]
+    let kept = map.keptIndices[d - 1].count
+    let usePruned: Bool
+    switch choice {
+    case .fft: usePruned = false
+    case .prunedDFT: usePruned = d <= 2
+    case .automatic:
+      usePruned =
+        d <= 2
+        && PrunedRealDFT<T>.isCheaperThanFFT(
+          rows: rows, columns: columns, keptRows: rowFrequencies.count, keptColumns: kept)
+    }
+    pruned =
+      usePruned
+      ? PrunedRealDFT<T>(
+        rows: rows, columns: columns, rowFrequencies: rowFrequencies, keptColumns: kept,
+        scale: T(1) / T(map.realCount)) : nil
+  }
+
+  /// G [M, B, 2·C] = X/N at the kept modes of x [B, C, spatial…].
+  func analyze(_ x: NDArray<T>, channels: Int, batch: Int) -> NDArray<T> {
+    let (spectrum, stride, offsets, scale) = forwardModes(x, fields: batch * channels, scale: T(1) / T(map.realCount))
+    return gather(spectrum, stride: stride, offsets: offsets, channels: channels, batch: batch) { _ in scale }
+  }
+
+  /// ∂Y [M, B, 2·C] from the cotangent g [B, C, spatial…] of the synthesis.
+  func synthesizeAdjoint(_ g: NDArray<T>, channels: Int, batch: Int) -> NDArray<T> {
+    if let pruned {
+      var modes: NDArray<Complex<T>> = uninitializedArray([batch * channels * map.modeCount])
+      g.withUnsafeBufferPointer { gp in
+        modes.withUnsafeMutableBufferPointer { mp in
+          pruned.synthesizeAdjoint(gp.baseAddress!, fields: batch * channels, into: mp.baseAddress!)
+        }
+      }
+      return gather(modes, stride: map.modeCount, offsets: nil, channels: channels, batch: batch) { _ in 1 }
+    }
+    let (spectrum, stride, offsets, _) = forwardModes(g, fields: batch * channels, scale: 1)
+    return gather(spectrum, stride: stride, offsets: offsets, channels: channels, batch: batch) {
+      T(map.multiplicity[$0])
+    }
+  }
+
+  /// y [B, C, spatial…] from per-mode values [M, B, 2·C].
+  func synthesize(_ values: NDArray<T>, channels: Int, batch: Int) -> NDArray<T> {
+    inverse(values, channels: channels, batch: batch, adjointOfAnalysis: false)
+  }
+
+  /// ∂x [B, C, spatial…] from ∂G [M, B, 2·C].
+  func analyzeAdjoint(_ values: NDArray<T>, channels: Int, batch: Int) -> NDArray<T> {
+    inverse(values, channels: channels, batch: batch, adjointOfAnalysis: true)
+  }
+
+  /// The kept modes of `fields` real fields (unscaled for FFTW, scaled by `scale` for the pruned
+  /// DFT): the complex array, the stride between fields, the kept offsets in a field (nil: 0..<M)
+  /// and the scale still to apply.
+  private func forwardModes(_ x: NDArray<T>, fields: Int, scale: T) -> (
+    NDArray<Complex<T>>, Int, [Int]?, T
+  ) {
+    if let pruned {
+      var modes: NDArray<Complex<T>> = uninitializedArray([fields * map.modeCount])
+      x.withUnsafeBufferPointer { xp in
+        modes.withUnsafeMutableBufferPointer { mp in
+          pruned.analyze(xp.baseAddress!, fields: fields, into: mp.baseAddress!)
+        }
+      }
+      return (modes, map.modeCount, nil, scale / pruned.scale)
+    }
+    var spectrum: NDArray<Complex<T>> = uninitializedArray([fields * map.halfCount])
+    let r2c: FFTPlan<T> = fftPlan(.realToComplex, map.spatial, batch: fields)
+    x.withUnsafeBufferPointer { xp in
+      spectrum.withUnsafeMutableBufferPointer { sp in
+        r2c.execute(UnsafeRawPointer(xp.baseAddress!), UnsafeMutableRawPointer(sp.baseAddress!))
+      }
+    }
+    return (spectrum, map.halfCount, map.spectrum, scale)
+  }
+
+  /// [M, B, 2·C] ← factor(k) · spectrum[(b·C + c)·stride + offset_k].
+  private func gather(
+    _ spectrum: NDArray<Complex<T>>, stride: Int, offsets: [Int]?, channels: Int, batch: Int, factor: (Int) -> T
+  ) -> NDArray<T> {
+    let m = map.modeCount
+    let off = offsets ?? Array(0..<m)
+    let factors = (0..<m).map(factor)
+    var out: NDArray<T> = uninitializedArray([m, batch, 2 * channels])
+    spectrum.withUnsafeBufferPointer { sp in
+      out.withUnsafeMutableBufferPointer { gp in
+        off.withUnsafeBufferPointer { off in
+          factors.withUnsafeBufferPointer { f in
+            for b in 0..<batch {
+              for i in 0..<channels {
+                let src = sp.baseAddress! + (b * channels + i) * stride
+                for k in 0..<m {
+                  let z = src[off[k]]
+                  let row = gp.baseAddress! + (k * batch + b) * 2 * channels
+                  row[i] = f[k] * z.re
+                  row[channels + i] = f[k] * z.im
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return out
+  }
+
+  /// Scatters [M, B, 2·C] into the kept modes and applies the synthesis (or the adjoint of the
+  /// analysis, which for FFTW is the unscaled c2r of ∂G/(N c_k)).
+  private func inverse(_ values: NDArray<T>, channels: Int, batch: Int, adjointOfAnalysis: Bool) -> NDArray<T> {
+    let (m, h) = (map.modeCount, map.halfCount)
+    let fields = batch * channels
+    var out: NDArray<T> = uninitializedArray([batch, channels] + map.spatial)
+    let invN = T(1) / T(map.realCount)
+    let factors: [T] =
+      pruned != nil || !adjointOfAnalysis ? Array(repeating: 1, count: m) : map.multiplicity.map { invN / T($0) }
+    let stride = pruned != nil ? m : h
+    let offsets = pruned != nil ? Array(0..<m) : map.spectrum
+    var spectrum: NDArray<Complex<T>> =
+      pruned != nil ? uninitializedArray([fields * m]) : zeroSpectrum(fields * h)
+    values.withUnsafeBufferPointer { vp in
+      spectrum.withUnsafeMutableBufferPointer { sp in
+        offsets.withUnsafeBufferPointer { off in
+          factors.withUnsafeBufferPointer { f in
+            for b in 0..<batch {
+              for c in 0..<channels {
+                let dst = sp.baseAddress! + (b * channels + c) * stride
+                for k in 0..<m {
+                  let row = vp.baseAddress! + (k * batch + b) * 2 * channels
+                  dst[off[k]] = Complex(f[k] * row[c], f[k] * row[channels + c])
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    spectrum.withUnsafeMutableBufferPointer { sp in
+      out.withUnsafeMutableBufferPointer { op in
+        if let pruned {
+          if adjointOfAnalysis {
+            pruned.analyzeAdjoint(sp.baseAddress!, fields: fields, into: op.baseAddress!)
+          } else {
+            pruned.synthesize(sp.baseAddress!, fields: fields, into: op.baseAddress!)
+          }
+        } else {
+          let c2r: FFTPlan<T> = fftPlan(.complexToReal, map.spatial, batch: fields)
+          c2r.execute(UnsafeRawPointer(sp.baseAddress!), UnsafeMutableRawPointer(op.baseAddress!))
+        }
+      }
+    }
+    return out
   }
 }
 
@@ -339,54 +509,4 @@ private func foldBlockWeights<T: RealScalar>(
     }
   }
   return dw
-}
-
-/// Scatters per-mode coefficients `values` [M, B, 2·C] (real parts, then imaginary parts), each
-/// scaled by `factor(c_k)`, into a zero half spectrum and applies the unscaled c2r transform;
-/// adds `bias[c]` when given. Returns [B, C, spatial…].
-@specialized(where T == Float)
-@specialized(where T == Double)
-private func inverseTransform<T: RealScalar>(
-  _ values: NDArray<T>, channels: Int, batch: Int, map: SpectralModeMap, spatial: [Int],
-  factor: (Int) -> T, bias: NDArray<T>?
-) -> NDArray<T> {
-  let (m, h, p) = (map.modeCount, map.halfCount, map.realCount)
-  let factors = map.multiplicity.map(factor)
-  var spectrum: NDArray<Complex<T>> = zeroSpectrum(batch * channels * h)
-  values.withUnsafeBufferPointer { vp in
-    spectrum.withUnsafeMutableBufferPointer { sp in
-      map.spectrum.withUnsafeBufferPointer { off in
-        factors.withUnsafeBufferPointer { f in
-          for b in 0..<batch {
-            for c in 0..<channels {
-              let dst = sp.baseAddress! + (b * channels + c) * h
-              for k in 0..<m {
-                let row = vp.baseAddress! + (k * batch + b) * 2 * channels
-                dst[off[k]] = Complex(f[k] * row[c], f[k] * row[channels + c])
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-  let c2r: FFTPlan<T> = fftPlan(.complexToReal, spatial, batch: batch * channels)
-  var out: NDArray<T> = uninitializedArray([batch, channels] + spatial)
-  spectrum.withUnsafeMutableBufferPointer { sp in
-    out.withUnsafeMutableBufferPointer { op in
-      c2r.execute(UnsafeRawPointer(sp.baseAddress!), UnsafeMutableRawPointer(op.baseAddress!))
-      if let bias {
-        bias.withUnsafeBufferPointer { bp in
-          for b in 0..<batch {
-            for c in 0..<channels {
-              let row = op.baseAddress! + (b * channels + c) * p
-              let v = bp[c]
-              for j in 0..<p { row[j] += v }
-            }
-          }
-        }
-      }
-    }
-  }
-  return out
 }

@@ -35,7 +35,7 @@ import Numerics
 /// ```
 ///
 /// ### See Also
-/// - ``spectralConvolution(_:weight:bias:modes:)``
+/// - ``spectralConvolution(_:weight:bias:modes:transform:)``
 /// - ``FNOBlock``
 public struct SpectralConv<T: RealScalar>: Module {
   public typealias Scalar = T
@@ -45,6 +45,9 @@ public struct SpectralConv<T: RealScalar>: Module {
   public var bias: Tensor<T>?
   /// Mode counts (K₁, …, K_d), neuraloperator's `n_modes`.
   public let modes: [Int]
+  /// How the kept modes are computed (FFTW or the pruned DFT; equal to rounding). Not a
+  /// parameter and not saved in checkpoints; `.automatic` picks the faster for the input's grid.
+  public var transform: SpectralTransform = .automatic
 
   /// A layer with neuraloperator's initialization drawn from `rng`.
   public init(inChannels: Int, outChannels: Int, modes: [Int], bias: Bool = true, rng: inout PhiloxRandom) {
@@ -81,6 +84,6 @@ public struct SpectralConv<T: RealScalar>: Module {
 
   /// Applies the spectral convolution on the input's grid.
   public func callAsFunction(_ x: Tensor<T>) -> Tensor<T> {
-    spectralConvolution(x, weight: weight, bias: bias, modes: modes)
+    spectralConvolution(x, weight: weight, bias: bias, modes: modes, transform: transform)
   }
 }

@@ -126,6 +126,9 @@ public enum BLAS {
     )
   }
 
+  /// The number of threads OpenBLAS uses for the next call (1 inside ``withSingleThread(_:)``).
+  public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
   /// Sets the number of OpenBLAS threads (keep BLAS threads × Swift threads ≤ cores).
   ///
   /// The setting is process-wide. Code that needs single-threaded BLAS for a while (for example

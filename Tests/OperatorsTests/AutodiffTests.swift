@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Numerics
 import Operators
@@ -18,6 +19,50 @@ struct AutodiffTests {
     #expect(pullbackError([x, y]) { $0[0] - $0[1] } < 1e-6)
     #expect(pullbackError([x, y]) { $0[0] * $0[1] } < 1e-6)
     #expect(pullbackError([x, y]) { $0[1] * $0[0] * $0[0] } < 1e-6)
+  }
+
+  @Test("Float32 reductions of the gate, bias and channel-mix gradients agree with Float64 (vectorized sums)")
+  func floatReductions() {
+    // Rows of 4099 points: the eight-lane loops and their tails.
+    let x = randn([3, 5, 4099], seed: 7)
+    let gate = randn([1, 5, 1], seed: 8)
+    let bias = randn([5, 1], seed: 9)
+    let w = randn([4, 5], seed: 10)
+    let b = randn([4], seed: 11)
+    let g = randn([3, 4, 4099], seed: 12)
+    func grads<T: RealScalar>(_ type: T.Type) -> [NDArray<T>] {
+      let inputs: [NDArray<T>] = [x, gate, bias, w, b].map { $0.converted(to: T.self) }
+      return valueAndPullback(at: inputs, cotangent: g.converted(to: T.self)) { t in
+        channelMix(t[0] * t[1] + t[2], weight: t[3], bias: t[4])
+      }.gradients
+    }
+    for (single, double) in zip(grads(Float.self), grads(Double.self)) {
+      let scale = double.scalars.map { abs($0) }.max()!
+      #expect(single.converted(to: Double.self).maxAbsDifference(double) < 2e-5 * scale)
+    }
+  }
+
+  @Test("channelMix pullbacks from several threads at once (BLAS's thread count changing under them) agree")
+  func concurrentChannelMix() {
+    let x = randn([6, 5, 300], seed: 13)
+    let w = randn([4, 5], seed: 14)
+    let b = randn([4], seed: 15)
+    let g = randn([6, 4, 300], seed: 16)
+    @Sendable func run() -> [NDArray<Double>] {
+      let r = valueAndPullback(at: [x, w, b], cotangent: g) { t in channelMix(t[0], weight: t[1], bias: t[2]) }
+      return [r.value] + r.gradients
+    }
+    let reference = run()
+    let results = Locked([[NDArray<Double>]]())
+    DispatchQueue.concurrentPerform(iterations: 8) { _ in
+      let r = run()
+      results.withLock { $0.append(r) }
+    }
+    for r in results.withLock({ $0 }) {
+      for (u, v) in zip(r, reference) {
+        #expect(u.maxAbsDifference(v) < 1e-12 * max(1, v.scalars.map { abs($0) }.max()!))
+      }
+    }
   }
 
   @Test("broadcast values: bias over channels and per-channel gate")

@@ -68,15 +68,36 @@ func naiveSpectralConv2D(
 struct SpectralConvTests {
   @Test(
     "matches a naive DFT evaluation (2D 6×5 modes (4,3); 4×6 with the Nyquist column; modes above the grid)",
-    arguments: [([6, 5], [4, 3]), ([4, 6], [4, 6]), ([5, 4], [8, 8]), ([7, 6], [3, 4])])
-  func naive(grid: [Int], modes: [Int]) {
+    arguments: [([6, 5], [4, 3]), ([4, 6], [4, 6]), ([5, 4], [8, 8]), ([7, 6], [3, 4]), ([16, 12], [6, 6])],
+    [SpectralTransform.fft, .prunedDFT, .automatic])
+  func naive(shape: ([Int], [Int]), transform: SpectralTransform) {
+    let (grid, modes) = shape
     let x = randn([2, 3] + grid, seed: 21)
     let w = randn(spectralWeightShape(inChannels: 3, outChannels: 2, modes: modes), seed: 22)
     let bias = randn([2, 1, 1], seed: 23)
-    let y = spectralConvolution(Tensor(x), weight: Tensor(w), bias: Tensor(bias), modes: modes).value
+    let y = spectralConvolution(Tensor(x), weight: Tensor(w), bias: Tensor(bias), modes: modes, transform: transform)
+      .value
     let ref = naiveSpectralConv2D(x, weight: w, bias: bias, modes: modes)
     #expect(y.shape == [2, 2] + grid)
     #expect(y.maxAbsDifference(ref) < 1e-12)
+  }
+
+  @Test("FFTW and the pruned DFT agree in Float32 at the FNO benchmark's shape (64², modes 12), forward and pullback")
+  func transformsAgreeInFloat() {
+    let x = NDArray<Float>.randomNormal([2, 4, 64, 64], seed: 24)
+    let w = NDArray<Float>.randomNormal(spectralWeightShape(inChannels: 4, outChannels: 3, modes: [12, 12]), seed: 25)
+    let g = NDArray<Float>.randomNormal([2, 3, 64, 64], seed: 26)
+    func run(_ t: SpectralTransform) -> [NDArray<Float>] {
+      let r = valueAndPullback(at: [x, w], cotangent: g) {
+        spectralConvolution($0[0], weight: $0[1], modes: [12, 12], transform: t)
+      }
+      return [r.value] + r.gradients
+    }
+    let (a, b) = (run(.fft), run(.prunedDFT))
+    for (u, v) in zip(a, b) {
+      let scale = Double(u.scalars.map { abs($0) }.max()!)
+      #expect(Double(u.maxAbsDifference(v)) / scale < 2e-6)
+    }
   }
 
   @Test(
@@ -89,8 +110,12 @@ struct SpectralConvTests {
     let x = randn([2, 2] + grid, seed: 31)
     let w = randn(spectralWeightShape(inChannels: 2, outChannels: 3, modes: modes), seed: 32)
     let bias = randn([3] + Array(repeating: 1, count: grid.count), seed: 33)
-    let err = pullbackError([x, w, bias]) { spectralConvolution($0[0], weight: $0[1], bias: $0[2], modes: modes) }
-    #expect(err < 1e-6)
+    for transform in [SpectralTransform.fft, .prunedDFT] {
+      let err = pullbackError([x, w, bias]) {
+        spectralConvolution($0[0], weight: $0[1], bias: $0[2], modes: modes, transform: transform)
+      }
+      #expect(err < 1e-6, "transform \(transform)")
+    }
   }
 
   @Test("a band-limited input gives the same output on a 2× finer grid (1D and 2D)")

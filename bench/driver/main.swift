@@ -5,7 +5,7 @@
 //   swift build -c release --scratch-path .build-bench --product pdekit-bench
 //   .build-bench/release/pdekit-bench fft|spmv|gemm [--reps R] [--warmup W] [--threads T] [--n N]
 //   .build-bench/release/pdekit-bench darcy-export|darcy|mm-read ...   (SolverBenches.swift)
-//   .build-bench/release/pdekit-bench fno-step ...                      (OperatorBenches.swift)
+//   .build-bench/release/pdekit-bench fno-step|fno-ops ...              (OperatorBenches.swift)
 //   .build-bench/release/pdekit-bench deeponet-data|deeponet-train ...  (DeepONetBenches.swift)
 //   .build-bench/release/pdekit-bench hybrid|hybrid-bandit ...          (HybridBenches.swift)
 //   .build-bench/release/pdekit-bench recycling --family darcy ...      (RecyclingBenches.swift)
@@ -31,7 +31,8 @@ func parseOptions() -> Options {
         + "       pdekit-bench darcy-export --n N --samples S --dim 2|3 --dir D [--seed K] [--storage symmetric|general]\n"
         + "       pdekit-bench darcy --dir D [--methods cholmod,amg-cg,amg-cg-fresh,ic0-cg,cg] [--samples K] [--rtol R]\n"
         + "       pdekit-bench mm-read --file F [--reps R] [--warmup W]\n"
-        + "       pdekit-bench fno-step [--n 64] [--batch 20] [--width 32] [--modes 12] [--reps 5] [--threads 2]\n"
+        + "       pdekit-bench fno-step [--n 64] [--batch 20] [--width 32] [--modes 12] [--reps 5] [--threads 2] [--transform automatic|fft|pruned]\n"
+        + "       pdekit-bench fno-ops [--n 64] [--batch 20] [--width 32] [--modes 12] [--reps 7] [--threads 2]   (per-op breakdown)\n"
         + "       pdekit-bench hybrid --n N --samples S --dir D [--bootstrap B] [--epochs E] [--configs ...] [--reps K]\n"
         + "       pdekit-bench hybrid-bandit --n N --samples S [--rtol R] [--cost-scale C]\n"
         + "       pdekit-bench recycling --family darcy|thermal|poisson|helmholtz [--n N] [--pc P] [--configs a,b,c,...] (--help for all)\n")
