@@ -117,9 +117,12 @@ enum FiniteVolumeDiffusion {
               let kp = k[p]
               var diagonal = diagonalShift
               var boundaryFlux = 0.0
-              for a in 0..<d {
-                if idx[a] > 0 {
-                  let q = p - strides[a]
+              // Face of cell p on side `upper` of axis a: an interior face couples p to its
+              // neighbour (harmonic mean); a boundary face adds its transmissibility to the
+              // diagonal and, with a boundary value, its flux to the right-hand side.
+              @inline(__always) func face(_ a: Int, upper: Bool) {
+                if upper ? idx[a] < n - 1 : idx[a] > 0 {
+                  let q = upper ? p + strides[a] : p - strides[a]
                   let t = 2 * kp * k[q] / (kp + k[q]) * ih2
                   ci[written] = Int32(truncatingIfNeeded: q)
                   v[written] = -t
@@ -130,32 +133,16 @@ enum FiniteVolumeDiffusion {
                   diagonal += t
                   if let g = boundaryValue {
                     var pt = idx.map(grid.coordinate)
-                    pt[a] = 0
+                    pt[a] = upper ? 1 : 0
                     boundaryFlux += t * g(pt)
                   }
                 }
               }
+              for a in 0..<d { face(a, upper: false) }
               let diagonalSlot = written
               ci[written] = Int32(truncatingIfNeeded: p)
               written += 1
-              for a in stride(from: d - 1, through: 0, by: -1) {
-                if idx[a] < n - 1 {
-                  let q = p + strides[a]
-                  let t = 2 * kp * k[q] / (kp + k[q]) * ih2
-                  ci[written] = Int32(truncatingIfNeeded: q)
-                  v[written] = -t
-                  written += 1
-                  diagonal += t
-                } else {
-                  let t = 2 * kp * ih2
-                  diagonal += t
-                  if let g = boundaryValue {
-                    var pt = idx.map(grid.coordinate)
-                    pt[a] = 1
-                    boundaryFlux += t * g(pt)
-                  }
-                }
-              }
+              for a in stride(from: d - 1, through: 0, by: -1) { face(a, upper: true) }
               v[diagonalSlot] = diagonal
               if boundaryValue != nil { rhs[p] += boundaryFlux }
               rp[p + 1] = Int32(truncatingIfNeeded: written)
