@@ -148,14 +148,6 @@ public enum DatasetConcatenation {
     }
   }
 
-  /// An HDF5 failure as a dataset error, with the system's reason when there is one.
-  static func failure(_ context: String) -> DatasetError {
-    let cause = errno
-    var message = "HDF5 error"
-    if [ENOSPC, EFBIG, EDQUOT].contains(cause) {
-      message +=
-        " (\(String(cString: strerror(cause))): the disk is full or a file-size limit was reached; free space and run again)"
-    }
-    return DatasetError.netcdf(status: Int32(NC_EHDFERR), message: message, context: context)
-  }
+  /// An HDF5 failure as a dataset error (netCDF's HDF error, with the system's reason when there is one).
+  static func failure(_ context: String) -> DatasetError { NetCDF.error(NC_EHDFERR, context) }
 }

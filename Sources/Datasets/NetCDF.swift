@@ -97,19 +97,20 @@ public enum NetCDF {
   /// Throws `DatasetError.netcdf` if `status` is not NC_NOERR.
   @inline(__always)
   static func check(_ status: Int32, _ context: @autoclosure () -> String) throws {
-    if status != NC_NOERR {
-      // netCDF reports a failed write as a generic HDF or I/O error; the system error says why.
-      let cause = errno
-      var message = String(cString: nc_strerror(status))
-      if status == NC_EHDFERR || status == NC_EIO,
-        [ENOSPC, EFBIG, EDQUOT].contains(cause)
-      {
-        message +=
-          " (\(String(cString: strerror(cause))): the disk is full or a file-size limit was reached; free space "
-          + "and run again)"
-      }
-      throw DatasetError.netcdf(status: status, message: message, context: context())
+    if status != NC_NOERR { throw error(status, context()) }
+  }
+
+  /// The error for a failed netCDF (or, with NC_EHDFERR, HDF5) call. netCDF reports a failed write
+  /// as a generic HDF or I/O error; the system error (errno, read here) says why.
+  static func error(_ status: Int32, _ context: String) -> DatasetError {
+    let cause = errno
+    var message = String(cString: nc_strerror(status))
+    if status == NC_EHDFERR || status == NC_EIO, [ENOSPC, EFBIG, EDQUOT].contains(cause) {
+      message +=
+        " (\(String(cString: strerror(cause))): the disk is full or a file-size limit was reached; free space "
+        + "and run again)"
     }
+    return DatasetError.netcdf(status: status, message: message, context: context)
   }
 
   /// Decodes a NUL-terminated name buffer filled by a netCDF call.

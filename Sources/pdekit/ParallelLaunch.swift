@@ -10,9 +10,6 @@ import Numerics
 /// failing rank prints its message and stops the whole job (MPI_Abort) instead of leaving the
 /// other ranks waiting.
 enum ParallelLaunch {
-  /// Environment variables MPI launchers set (Open MPI, MPICH/Hydra, PMIx, Slurm's PMI).
-  static let launcherVariables = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS"]
-
   /// The job's process group, nil when not started by an MPI launcher (or a job of one process).
   /// The first call initializes MPI.
   static func group() throws -> (any ProcessGroup)? {
