@@ -311,9 +311,11 @@ public final class SmoothedAggregationAMG: Preconditioner {
         let zero = [Double](repeating: 0, count: n)
         zero.withUnsafeBufferPointer { z in
           level.candidate.withUnsafeMutableBufferPointer { bp in
-            for _ in 0..<options.candidateSweeps {
-              AMGKernels.forwardSweep(a, level.inverseDiagonal, z.baseAddress!, bp.baseAddress!)
-              AMGKernels.backwardSweep(a, level.inverseDiagonal, z.baseAddress!, bp.baseAddress!)
+            level.diagonalPosition.withUnsafeBufferPointer { dp in
+              for _ in 0..<options.candidateSweeps {
+                AMGKernels.forwardSweep(a, dp.baseAddress!, level.inverseDiagonal, z.baseAddress!, bp.baseAddress!)
+                AMGKernels.backwardSweep(a, dp.baseAddress!, level.inverseDiagonal, z.baseAddress!, bp.baseAddress!)
+              }
             }
           }
         }
@@ -407,31 +409,32 @@ public final class SmoothedAggregationAMG: Preconditioner {
     let level = levels[l]
     let a = level.a
     let invD = UnsafePointer(level.inverseDiagonal)
-    var fromZero = zeroGuess
-    if fromZero && options.presmoothingSweeps == 0 {
-      x.update(repeating: 0, count: a.rows)
-      fromZero = false
-    }
-    for _ in 0..<options.presmoothingSweeps {
-      if fromZero {
-        level.diagonalPosition.withUnsafeBufferPointer { dp in
-          AMGKernels.forwardSweepFromZero(a, dp.baseAddress!, invD, b, x)
-        }
+    level.diagonalPosition.withUnsafeBufferPointer { diagonal in
+      let dp = diagonal.baseAddress!
+      var fromZero = zeroGuess
+      if fromZero && options.presmoothingSweeps == 0 {
+        x.update(repeating: 0, count: a.rows)
         fromZero = false
-      } else {
-        AMGKernels.forwardSweep(a, invD, b, x)
       }
-      AMGKernels.backwardSweep(a, invD, b, x)
-    }
-    a.residual(b, x, level.r)
-    let next = levels[l + 1]
-    level.restriction!.multiply(level.r, next.b)
-    cycle(l + 1, next.b, next.x, zeroGuess: true)
-    if options.cycle == .w && l + 2 < levels.count { cycle(l + 1, next.b, next.x, zeroGuess: false) }
-    level.p!.multiplyAdd(next.x, x)
-    for _ in 0..<options.postsmoothingSweeps {
-      AMGKernels.forwardSweep(a, invD, b, x)
-      AMGKernels.backwardSweep(a, invD, b, x)
+      for _ in 0..<options.presmoothingSweeps {
+        if fromZero {
+          AMGKernels.forwardSweepFromZero(a, dp, invD, b, x)
+          fromZero = false
+        } else {
+          AMGKernels.forwardSweep(a, dp, invD, b, x)
+        }
+        AMGKernels.backwardSweep(a, dp, invD, b, x)
+      }
+      a.residual(b, x, level.r)
+      let next = levels[l + 1]
+      level.restriction!.multiply(level.r, next.b)
+      cycle(l + 1, next.b, next.x, zeroGuess: true)
+      if options.cycle == .w && l + 2 < levels.count { cycle(l + 1, next.b, next.x, zeroGuess: false) }
+      level.p!.multiplyAdd(next.x, x)
+      for _ in 0..<options.postsmoothingSweeps {
+        AMGKernels.forwardSweep(a, dp, invD, b, x)
+        AMGKernels.backwardSweep(a, dp, invD, b, x)
+      }
     }
   }
 

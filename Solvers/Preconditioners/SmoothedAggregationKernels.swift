@@ -358,35 +358,42 @@ enum AMGKernels {
     guard n > 0 else { return 0 }
     let m = max(1, min(steps, n))
     var rng = PhiloxRandom(seed: 0x5A_A3C0)
-    // Work vectors: s = D^{-1/2}, v (current Lanczos vector), vPrev, u = s∘v, w.
+    // Work vectors: s = D^{-1/2}, u = s∘q and three rotating Lanczos vectors. The current vector
+    // is q = cv·v and the previous one cp·p: keeping the scale apart saves a pass per step, and α
+    // is uᵀAu, summed inside the product (in exact arithmetic equal to the modified Gram–Schmidt
+    // α; a few steps for an estimate of the largest eigenvalue do not need the difference).
     let work = UnsafeMutablePointer<Double>.allocate(capacity: 5 * n)
     defer { work.deallocate() }
-    let (s, v, vPrev, u, w) = (work, work + n, work + 2 * n, work + 3 * n, work + 4 * n)
+    let s = work
+    let u = work + n
+    var (v, p, w) = (work + 2 * n, work + 3 * n, work + 4 * n)
     var norm = 0.0
     for i in 0..<n {
       s[i] = invD[i].squareRoot()
       v[i] = rng.nextOpenUnit()
-      vPrev[i] = 0
+      p[i] = 0
       norm += v[i] * v[i]
     }
-    norm = norm.squareRoot()
-    for i in 0..<n { v[i] /= norm }
+    var cv = 1 / norm.squareRoot()
+    var cp = 0.0
     var alpha: [Double] = []
     var beta: [Double] = []  // beta[j] couples steps j and j+1
     var betaPrev = 0.0
+    let (rp, ci, values) = (a.rowPointers, a.columnIndices, a.values)
     for _ in 0..<m {
-      for i in 0..<n { u[i] = s[i] * v[i] }
-      a.multiply(u, w)
+      for i in 0..<n { u[i] = s[i] * v[i] * cv }
       var al = 0.0
       for i in 0..<n {
-        let wi = s[i] * w[i] - betaPrev * vPrev[i]
-        w[i] = wi
-        al += wi * v[i]
+        var sum = 0.0
+        for k in Int(rp[i])..<Int(rp[i + 1]) { sum += values[k] * u[Int(ci[k])] }
+        w[i] = sum
+        al += u[i] * sum
       }
       alpha.append(al)
       norm = 0
+      let (scaledAlpha, scaledBeta) = (al * cv, betaPrev * cp)
       for i in 0..<n {
-        let wi = w[i] - al * v[i]
+        let wi = s[i] * w[i] - scaledAlpha * v[i] - scaledBeta * p[i]
         w[i] = wi
         norm += wi * wi
       }
@@ -400,11 +407,9 @@ enum AMGKernels {
       {
         return bound
       }
-      let inv = 1 / norm
-      for i in 0..<n {
-        vPrev[i] = v[i]
-        v[i] = w[i] * inv
-      }
+      (p, v, w) = (v, w, p)
+      cp = cv
+      cv = 1 / norm
     }
     return largestEigenvalueOfTridiagonal(alpha, Array(beta.prefix(alpha.count - 1)))
   }
@@ -454,27 +459,55 @@ enum AMGKernels {
   }
 
   // MARK: - Gauss–Seidel
+  //
+  // A Gauss–Seidel sweep is a recurrence: row i needs x_{i−1} (forward) or x_{i+1} (backward),
+  // written by the row just before. Summing the row in column order puts that entry in the middle
+  // of a chain of dependent subtractions, so each row waits for several floating-point latencies.
+  // The sweeps below sum every other entry first (work that does not wait), then finish with the
+  // one neighbour the previous row wrote — the entry next to the diagonal, `diagonal[i] ∓ 1` —
+  // as a single fused multiply-add:
+  //   x_i ← (x_i + s·d_i) − (a_ic·d_i)·x_c,   s = b_i − Σ_{j≠c} a_ij x_j,  d_i = 1/a_ii.
+  // It is the same Gauss–Seidel step (every entry still sees the current x), rounded differently.
+  // `diagonal[i]` is the position of a_ii in row i (columns sorted), or the row's end when the row
+  // has no diagonal entry (such rows have d_i = 0 and stay unchanged).
 
   /// One forward Gauss–Seidel sweep x_i ← x_i + (b_i − (A x)_i)/a_ii, i = 0, 1, ….
   @inline(__always)
   static func forwardSweep(
-    _ a: AMGMatrix, _ invD: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ x: UnsafeMutablePointer<Double>
+    _ a: AMGMatrix, _ diagonal: UnsafePointer<Int32>, _ invD: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
+    _ x: UnsafeMutablePointer<Double>
   ) {
     let (rp, ci, v) = (a.rowPointers, a.columnIndices, a.values)
+    var previous = 0.0
     for i in 0..<a.rows {
-      var s = b[i]
-      var k = Int(rp[i])
+      let start = Int(rp[i])
       let end = Int(rp[i + 1])
+      let last = Int(diagonal[i]) - 1  // the lower neighbour nearest the diagonal, if ≥ start
+      var s = b[i]
+      var k = start
+      while k < last {
+        s -= v[k] * x[Int(ci[k])]
+        k += 1
+      }
+      k = max(last + 1, start)
       while k < end {
         s -= v[k] * x[Int(ci[k])]
         k += 1
       }
-      x[i] += s * invD[i]
+      let t = x[i] + s * invD[i]
+      if last >= start {
+        let c = Int(ci[last])
+        // Take x_{i−1} from the register it was computed in, not through memory.
+        previous = t.addingProduct(-(v[last] * invD[i]), c == i - 1 ? previous : x[c])
+      } else {
+        previous = t
+      }
+      x[i] = previous
     }
   }
 
-  /// The forward sweep from x = 0: only the strictly lower part is read (`diagonal[i]` is the
-  /// position of a_ii in row i, columns sorted), and x need not be zeroed beforehand.
+  /// The forward sweep from x = 0: only the strictly lower part is read, and x need not be zeroed
+  /// beforehand.
   @inline(__always)
   static func forwardSweepFromZero(
     _ a: AMGMatrix, _ diagonal: UnsafePointer<Int32>, _ invD: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
@@ -482,33 +515,53 @@ enum AMGKernels {
   ) {
     let (rp, ci, v) = (a.rowPointers, a.columnIndices, a.values)
     for i in 0..<a.rows {
+      let start = Int(rp[i])
+      let last = Int(diagonal[i]) - 1
       var s = b[i]
-      var k = Int(rp[i])
-      let end = Int(diagonal[i])
-      while k < end {
+      var k = start
+      while k < last {
         s -= v[k] * x[Int(ci[k])]
         k += 1
       }
-      x[i] = s * invD[i]
+      let t = s * invD[i]
+      x[i] = last >= start ? t.addingProduct(-(v[last] * invD[i]), x[Int(ci[last])]) : t
     }
   }
 
   /// One backward Gauss–Seidel sweep, i = n−1, …, 0.
   @inline(__always)
   static func backwardSweep(
-    _ a: AMGMatrix, _ invD: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ x: UnsafeMutablePointer<Double>
+    _ a: AMGMatrix, _ diagonal: UnsafePointer<Int32>, _ invD: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
+    _ x: UnsafeMutablePointer<Double>
   ) {
     let (rp, ci, v) = (a.rowPointers, a.columnIndices, a.values)
     var i = a.rows - 1
+    var previous = 0.0
     while i >= 0 {
-      var s = b[i]
-      var k = Int(rp[i])
+      let start = Int(rp[i])
       let end = Int(rp[i + 1])
+      let d = Int(diagonal[i])
+      // The upper neighbour nearest the diagonal (none without a diagonal entry or upper part).
+      let first = d < end && d + 1 < end ? d + 1 : end
+      var s = b[i]
+      var k = start
+      while k < first {
+        s -= v[k] * x[Int(ci[k])]
+        k += 1
+      }
+      k = first + 1
       while k < end {
         s -= v[k] * x[Int(ci[k])]
         k += 1
       }
-      x[i] += s * invD[i]
+      let t = x[i] + s * invD[i]
+      if first < end {
+        let c = Int(ci[first])
+        previous = t.addingProduct(-(v[first] * invD[i]), c == i + 1 ? previous : x[c])
+      } else {
+        previous = t
+      }
+      x[i] = previous
       i -= 1
     }
   }
