@@ -310,6 +310,8 @@ public enum DatasetGenerator {
       shared.withLock { $0.next = 0 }
       let workers = max(1, min(threads, batches.count))
       DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        // One solver per worker for the whole run (see `computeBatch`'s `reusable`).
+        var workerSolver: BatchSolver?
         while true {
           let claim: Int? = shared.withLock { s in
             guard s.failure == nil, s.next < batches.count else { return nil }
@@ -321,7 +323,7 @@ public enum DatasetGenerator {
             try computeBatch(
               ranges[b], config: config, recipe: recipe, schema: schema, part: partURL(b), skipFile: skipURL(b),
               skipFailed: options.skipFailedSamples, workers: workers * (group?.localSize ?? 1),
-              warmStart: warmStart
+              warmStart: warmStart, reusable: &workerSolver
             ) { iterations, seconds, fftSeconds in
               shared.withLock { s in
                 s.done += 1
@@ -486,7 +488,8 @@ public enum DatasetGenerator {
   /// atomically. Samples from `warmStart.firstWarm` on start from the provider's guess.
   static func computeBatch(
     _ range: Range<Int>, config: GenerationConfig, recipe: any GenerationRecipe, schema: DatasetSchema, part: URL,
-    skipFile: URL, skipFailed: Bool, workers: Int, warmStart: WarmStartPlan?, onSample: (Int, Double, Double) -> Void
+    skipFile: URL, skipFailed: Bool, workers: Int, warmStart: WarmStartPlan?, reusable: inout BatchSolver?,
+    onSample: (Int, Double, Double) -> Void
   ) throws {
     // Workers × OpenMP threads (CHOLMOD/UMFPACK) stays within the cores.
     BLAS.setOpenMPThreadsForCurrentThread(max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, workers)))
@@ -518,7 +521,19 @@ public enum DatasetGenerator {
     guard let recipe = recipe as? any DatasetRecipe, let choice = config.solver else {
       throw GenerationError.invalidParameter("recipe \(config.recipe) needs a linear solver, but none is configured")
     }
-    let solver = BatchSolver(choice, rtol: config.rtol)
+    // A solver without recycling state is kept by its worker from batch to batch, so its symbolic
+    // analysis (CHOLMOD/UMFPACK) or preconditioner structure (AMG aggregates and patterns, IC/ILU
+    // pattern) is built once per worker instead of once per batch. Its answers do not depend on what
+    // it solved before (a refreshed setup equals a fresh one bit for bit; LinearSolverTests), so the
+    // data stay independent of the thread count. A recycling solver carries its subspace from
+    // sample to sample and starts afresh with each batch, whose order is fixed.
+    let solver: BatchSolver
+    if !choice.isRecycling, let kept = reusable, kept.choice == choice, kept.options.rtol == config.rtol {
+      solver = kept
+    } else {
+      solver = BatchSolver(choice, rtol: config.rtol)
+      if !choice.isRecycling { reusable = solver }
+    }
     // Recycling solvers see the whole batch: draw it, then visit it in --ordering order.
     var drawn: [Int: RecipeSample] = [:]
     var order = indices

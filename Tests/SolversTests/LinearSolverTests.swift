@@ -37,6 +37,28 @@ struct LinearSolverTests {
     }
   }
 
+  @Test("a refreshed setup gives bit for bit the answer of a fresh one (history-independent solves)")
+  func refreshEqualsFreshSetup() throws {
+    // `pdekit generate` keeps one solver per worker thread across batches, so whether a sample is
+    // the first its solver sees depends on the thread count; its data must not.
+    let a1 = try darcy(24, seed: 1)
+    let a2 = try darcy(24, seed: 2)
+    let b = randomVector(a1.rows, seed: 3)
+    let algorithms: [LinearSolverAlgorithm] = [
+      .cholmod, .umfpack, .cg(preconditioner: .amg), .cg(preconditioner: .ic0), .cg(preconditioner: .jacobi),
+    ]
+    for algorithm in algorithms {
+      let reused = LinearSolver(algorithm, options: KrylovOptions(rtol: 1e-10))
+      _ = try reused.solve(LinearSystem(matrix: a1, rhs: b))
+      let second = try reused.solve(LinearSystem(matrix: a2, rhs: b))
+      let fresh = try LinearSolver(algorithm, options: KrylovOptions(rtol: 1e-10)).solve(
+        LinearSystem(matrix: a2, rhs: b))
+      #expect(second.reusedPattern)
+      #expect(second.x == fresh.x, "\(algorithm): max difference \(zip(second.x, fresh.x).map { abs($0 - $1) }.max()!)")
+      #expect(second.stats.iterations == fresh.stats.iterations, "\(algorithm)")
+    }
+  }
+
   @Test("a changed pattern triggers a full setup and the answer is still right")
   func patternChange() throws {
     let solver = LinearSolver(.cholmod)
