@@ -57,11 +57,15 @@ public struct AMGOptions: Sendable, Equatable {
   public var spectralRadiusSteps: Int
   /// Cycle type (pyamg's `aspreconditioner` default: V).
   public var cycle: Cycle
+  /// Store a level whose entries lie on 5, 7 or 9 diagonals with symmetric offsets (a stencil on
+  /// a structured grid) by diagonals for its sweeps and residual (`AMGStencil`): about twice as
+  /// fast as CSR, same arithmetic up to rounding. Other levels use CSR either way.
+  public var diagonalStorage: Bool
 
   public init(
     strengthTheta: Double = 0, maxLevels: Int = 10, maxCoarse: Int = 10, presmoothingSweeps: Int = 1,
     postsmoothingSweeps: Int = 1, prolongationOmega: Double = 4.0 / 3.0, candidateSweeps: Int = 4,
-    spectralRadiusSteps: Int = 15, cycle: Cycle = .v
+    spectralRadiusSteps: Int = 15, cycle: Cycle = .v, diagonalStorage: Bool = true
   ) {
     self.strengthTheta = strengthTheta
     self.maxLevels = maxLevels
@@ -72,6 +76,7 @@ public struct AMGOptions: Sendable, Equatable {
     self.candidateSweeps = candidateSweeps
     self.spectralRadiusSteps = spectralRadiusSteps
     self.cycle = cycle
+    self.diagonalStorage = diagonalStorage
   }
 }
 
@@ -135,6 +140,9 @@ public final class SmoothedAggregationAMG: Preconditioner {
     var rFromP: [Int32] = []
     var ap: AMGMatrix?
     var spectralRadius = 0.0
+    /// Diagonal storage for the sweeps and the residual when the level is a stencil matrix.
+    var stencil: AMGStencil?
+    var stencilChecked = false
 
     init(_ a: AMGMatrix) {
       self.a = a
@@ -218,6 +226,39 @@ public final class SmoothedAggregationAMG: Preconditioner {
     }
     // The sweep from zero reads the row up to the diagonal; give rows without one their end.
     for i in 0..<a.rows where level.diagonalPosition[i] < 0 { level.diagonalPosition[i] = a.rowPointers[i + 1] }
+    if level.stencilChecked {
+      level.stencil?.refresh(from: a)
+    } else {
+      level.stencil = options.diagonalStorage ? AMGStencil(a) : nil
+      level.stencilChecked = true
+    }
+  }
+
+  // MARK: - Smoother and residual (diagonal storage where the level has it)
+
+  @inline(__always)
+  private func forwardSweep(
+    _ level: Level, _ dp: UnsafePointer<Int32>, _ b: UnsafePointer<Double>, _ x: UnsafeMutablePointer<Double>,
+    fromZero: Bool
+  ) {
+    if let stencil = level.stencil {
+      stencil.forwardSweep(level.a, dp, level.inverseDiagonal, b, x, fromZero: fromZero)
+    } else if fromZero {
+      AMGKernels.forwardSweepFromZero(level.a, dp, level.inverseDiagonal, b, x)
+    } else {
+      AMGKernels.forwardSweep(level.a, dp, level.inverseDiagonal, b, x)
+    }
+  }
+
+  @inline(__always)
+  private func backwardSweep(
+    _ level: Level, _ dp: UnsafePointer<Int32>, _ b: UnsafePointer<Double>, _ x: UnsafeMutablePointer<Double>
+  ) {
+    if let stencil = level.stencil {
+      stencil.backwardSweep(level.a, dp, level.inverseDiagonal, b, x)
+    } else {
+      AMGKernels.backwardSweep(level.a, dp, level.inverseDiagonal, b, x)
+    }
   }
 
   /// Aggregates `level`, builds its transfer operators and returns the next level, or nil when
@@ -313,8 +354,8 @@ public final class SmoothedAggregationAMG: Preconditioner {
           level.candidate.withUnsafeMutableBufferPointer { bp in
             level.diagonalPosition.withUnsafeBufferPointer { dp in
               for _ in 0..<options.candidateSweeps {
-                AMGKernels.forwardSweep(a, dp.baseAddress!, level.inverseDiagonal, z.baseAddress!, bp.baseAddress!)
-                AMGKernels.backwardSweep(a, dp.baseAddress!, level.inverseDiagonal, z.baseAddress!, bp.baseAddress!)
+                forwardSweep(level, dp.baseAddress!, z.baseAddress!, bp.baseAddress!, fromZero: false)
+                backwardSweep(level, dp.baseAddress!, z.baseAddress!, bp.baseAddress!)
               }
             }
           }
@@ -408,7 +449,6 @@ public final class SmoothedAggregationAMG: Preconditioner {
     }
     let level = levels[l]
     let a = level.a
-    let invD = UnsafePointer(level.inverseDiagonal)
     level.diagonalPosition.withUnsafeBufferPointer { diagonal in
       let dp = diagonal.baseAddress!
       var fromZero = zeroGuess
@@ -417,23 +457,19 @@ public final class SmoothedAggregationAMG: Preconditioner {
         fromZero = false
       }
       for _ in 0..<options.presmoothingSweeps {
-        if fromZero {
-          AMGKernels.forwardSweepFromZero(a, dp, invD, b, x)
-          fromZero = false
-        } else {
-          AMGKernels.forwardSweep(a, dp, invD, b, x)
-        }
-        AMGKernels.backwardSweep(a, dp, invD, b, x)
+        forwardSweep(level, dp, b, x, fromZero: fromZero)
+        fromZero = false
+        backwardSweep(level, dp, b, x)
       }
-      a.residual(b, x, level.r)
+      if let stencil = level.stencil { stencil.residual(a, b, x, level.r) } else { a.residual(b, x, level.r) }
       let next = levels[l + 1]
       level.restriction!.multiply(level.r, next.b)
       cycle(l + 1, next.b, next.x, zeroGuess: true)
       if options.cycle == .w && l + 2 < levels.count { cycle(l + 1, next.b, next.x, zeroGuess: false) }
       level.p!.multiplyAdd(next.x, x)
       for _ in 0..<options.postsmoothingSweeps {
-        AMGKernels.forwardSweep(a, dp, invD, b, x)
-        AMGKernels.backwardSweep(a, dp, invD, b, x)
+        forwardSweep(level, dp, b, x, fromZero: false)
+        backwardSweep(level, dp, b, x)
       }
     }
   }
@@ -450,6 +486,9 @@ public final class SmoothedAggregationAMG: Preconditioner {
         rows: l.a.rows, nonzeros: l.a.nonzeros, spectralRadius: i + 1 < levels.count ? l.spectralRadius : nil)
     }
   }
+
+  /// The levels whose sweeps and residual use diagonal storage (see `AMGOptions.diagonalStorage`).
+  public var diagonalStorageLevels: [Int] { levels.indices.filter { levels[$0].stencil != nil } }
 
   /// Σ nnz(A_l) / nnz(A_0).
   public var operatorComplexity: Double {

@@ -139,9 +139,12 @@ final class AMGMatrix {
 
   /// r ← b − A x.
   @inline(__always)
-  func residual(_ b: UnsafePointer<Double>, _ x: UnsafePointer<Double>, _ r: UnsafeMutablePointer<Double>) {
+  func residual(
+    _ b: UnsafePointer<Double>, _ x: UnsafePointer<Double>, _ r: UnsafeMutablePointer<Double>,
+    rows range: Range<Int>? = nil
+  ) {
     let (rp, ci, v) = (rowPointers, columnIndices, values)
-    for i in 0..<rows {
+    for i in range ?? 0..<rows {
       var s = b[i]
       var k = Int(rp[i])
       let end = Int(rp[i + 1])
@@ -471,15 +474,17 @@ enum AMGKernels {
   // `diagonal[i]` is the position of a_ii in row i (columns sorted), or the row's end when the row
   // has no diagonal entry (such rows have d_i = 0 and stay unchanged).
 
-  /// One forward Gauss–Seidel sweep x_i ← x_i + (b_i − (A x)_i)/a_ii, i = 0, 1, ….
+  /// One forward Gauss–Seidel sweep x_i ← x_i + (b_i − (A x)_i)/a_ii, i = 0, 1, … (over `rows`
+  /// only when given).
   @inline(__always)
   static func forwardSweep(
     _ a: AMGMatrix, _ diagonal: UnsafePointer<Int32>, _ invD: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
-    _ x: UnsafeMutablePointer<Double>
+    _ x: UnsafeMutablePointer<Double>, rows: Range<Int>? = nil
   ) {
     let (rp, ci, v) = (a.rowPointers, a.columnIndices, a.values)
-    var previous = 0.0
-    for i in 0..<a.rows {
+    let range = rows ?? 0..<a.rows
+    var previous = range.lowerBound > 0 ? x[range.lowerBound - 1] : 0
+    for i in range {
       let start = Int(rp[i])
       let end = Int(rp[i + 1])
       let last = Int(diagonal[i]) - 1  // the lower neighbour nearest the diagonal, if ≥ start
@@ -507,14 +512,14 @@ enum AMGKernels {
   }
 
   /// The forward sweep from x = 0: only the strictly lower part is read, and x need not be zeroed
-  /// beforehand.
+  /// beforehand (over `rows` only when given; x must then hold the sweep's values before them).
   @inline(__always)
   static func forwardSweepFromZero(
     _ a: AMGMatrix, _ diagonal: UnsafePointer<Int32>, _ invD: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
-    _ x: UnsafeMutablePointer<Double>
+    _ x: UnsafeMutablePointer<Double>, rows: Range<Int>? = nil
   ) {
     let (rp, ci, v) = (a.rowPointers, a.columnIndices, a.values)
-    for i in 0..<a.rows {
+    for i in rows ?? 0..<a.rows {
       let start = Int(rp[i])
       let last = Int(diagonal[i]) - 1
       var s = b[i]
@@ -528,16 +533,17 @@ enum AMGKernels {
     }
   }
 
-  /// One backward Gauss–Seidel sweep, i = n−1, …, 0.
+  /// One backward Gauss–Seidel sweep, i = n−1, …, 0 (over `rows` only when given).
   @inline(__always)
   static func backwardSweep(
     _ a: AMGMatrix, _ diagonal: UnsafePointer<Int32>, _ invD: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
-    _ x: UnsafeMutablePointer<Double>
+    _ x: UnsafeMutablePointer<Double>, rows: Range<Int>? = nil
   ) {
     let (rp, ci, v) = (a.rowPointers, a.columnIndices, a.values)
-    var i = a.rows - 1
-    var previous = 0.0
-    while i >= 0 {
+    let range = rows ?? 0..<a.rows
+    var i = range.upperBound - 1
+    var previous = range.upperBound < a.rows ? x[range.upperBound] : 0
+    while i >= range.lowerBound {
       let start = Int(rp[i])
       let end = Int(rp[i + 1])
       let d = Int(diagonal[i])

@@ -79,6 +79,55 @@ private func amgCG(
 
 @Suite("Smoothed-aggregation AMG")
 struct AMGTests {
+  @Test(
+    "diagonal storage of stencil levels (2D 5-point, 3D 7-point) gives the CSR V-cycle to rounding, also after update()"
+  )
+  func diagonalStorage() throws {
+    let n = 40
+    let a1 = try amgDarcyMatrix(n, coefficient: amgPatchCoefficient(n, patch: 5, seed: 3))
+    let a2 = try amgDarcyMatrix(n, coefficient: amgPatchCoefficient(n, patch: 4, seed: 8))
+    var k3 = [Double](repeating: 1, count: 10 * 10 * 10)
+    for i in stride(from: 0, to: k3.count, by: 3) { k3[i] = 12 }
+    let a3 = try Darcy.discretize(
+      dimension: 3, n: 10, coefficient: k3, source: [Double](repeating: 1, count: k3.count)
+    ).matrix
+    for (name, first, second) in [("2D", a1, a2), ("3D", a3, a3)] {
+      let fast = try SmoothedAggregationAMG(first)
+      let plain = try SmoothedAggregationAMG(first, options: AMGOptions(diagonalStorage: false))
+      #expect(fast.diagonalStorageLevels.contains(0), "\(name): the fine level is a stencil")
+      #expect(plain.diagonalStorageLevels.isEmpty)
+      for step in 0..<2 {
+        if step == 1 {
+          try fast.update(second)
+          try plain.update(second)
+        }
+        let x = amgRandomVector(first.rows, seed: 21 + UInt64(step))
+        let (f, p) = (amgApply(fast, x), amgApply(plain, x))
+        let difference = zip(f, p).map { abs($0 - $1) }.max()!
+        #expect(difference <= 1e-12 * p.map(abs).max()!, "\(name) step \(step): max difference \(difference)")
+        let matrix = step == 0 ? first : second
+        let (sf, _) = amgCG(matrix, x, fast, rtol: 1e-10)
+        let (sp, _) = amgCG(matrix, x, plain, rtol: 1e-10)
+        #expect(sf.converged && sf.iterations == sp.iterations, "\(name): \(sf.iterations) vs \(sp.iterations)")
+      }
+    }
+    // A matrix whose entries lie on many diagonals keeps CSR.
+    var coo = COOMatrix<Double>(rows: 60, columns: 60, reserve: 600)
+    var rng = PhiloxRandom(seed: 5)
+    for i in 0..<60 {
+      coo.append(i, i, 20)
+      for _ in 0..<3 {
+        let j = Int(rng.nextOpenUnit() * 60) % 60
+        if j != i {
+          coo.append(i, j, -1)
+          coo.append(j, i, -1)
+        }
+      }
+    }
+    let irregular = try SmoothedAggregationAMG(try coo.csr())
+    #expect(irregular.diagonalStorageLevels.isEmpty)
+  }
+
   @Test("the V-cycle is a symmetric positive definite operator")
   func symmetric() throws {
     let a = try amgDarcyMatrix(40, coefficient: amgPatchCoefficient(40, patch: 5, seed: 3))
