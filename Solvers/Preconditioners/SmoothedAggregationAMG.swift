@@ -376,7 +376,7 @@ public final class SmoothedAggregationAMG: Preconditioner {
 
     // ρ(D⁻¹A) and the smoothed prolongator P = T − (ω/ρ) D⁻¹ A T.
     let rho = AMGKernels.spectralRadiusEstimate(
-      a, inverseDiagonal: level.inverseDiagonal, steps: options.spectralRadiusSteps)
+      a, stencil: level.stencil, inverseDiagonal: level.inverseDiagonal, steps: options.spectralRadiusSteps)
     guard rho.isFinite && rho > 0 else {
       throw SolverSetupError.preconditionerBreakdown(
         "AMG: spectral radius estimate of D⁻¹A on level \(index) is \(rho); is the matrix SPD?")

@@ -137,6 +137,22 @@ final class AMGMatrix {
     }
   }
 
+  /// y ← A x over `rows` (all rows when nil); returns Σ x_i y_i over those rows.
+  @inline(__always)
+  func multiplyDot(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, rows range: Range<Int>? = nil)
+    -> Double
+  {
+    let (rp, ci, v) = (rowPointers, columnIndices, values)
+    var dot = 0.0
+    for i in range ?? 0..<rows {
+      var s = 0.0
+      for k in Int(rp[i])..<Int(rp[i + 1]) { s += v[k] * x[Int(ci[k])] }
+      y[i] = s
+      dot += x[i] * s
+    }
+    return dot
+  }
+
   /// r ← b − A x.
   @inline(__always)
   func residual(
@@ -345,7 +361,8 @@ enum AMGKernels {
 
   // MARK: - Spectral radius
 
-  /// Estimate of ρ(D⁻¹A) for symmetric A with positive diagonal, for the prolongation smoother.
+  /// Estimate of ρ(D⁻¹A) for symmetric A with positive diagonal, for the prolongation smoother
+  /// (products through `stencil`, A's diagonal storage, when given).
   ///
   /// Lanczos on D^{-1/2} A D^{-1/2} from a fixed pseudo-random start (reproducible) gives Ritz
   /// values θ ≤ ρ; Gershgorin's theorem gives the bound G = maxᵢ Σⱼ |aᵢⱼ| / aᵢᵢ ≥ ρ. When θ after
@@ -354,7 +371,8 @@ enum AMGKernels {
   /// smooths as well as the full Lanczos estimate, at 6 of its 15 SpMVs. Otherwise Lanczos runs
   /// its `steps` steps and returns θ.
   static func spectralRadiusEstimate(
-    _ a: AMGMatrix, inverseDiagonal invD: UnsafePointer<Double>, steps: Int, boundCheckStep: Int = 6
+    _ a: AMGMatrix, stencil: AMGStencil? = nil, inverseDiagonal invD: UnsafePointer<Double>, steps: Int,
+    boundCheckStep: Int = 6
   ) -> Double {
     let bound = gershgorinBound(a, inverseDiagonal: invD)
     let n = a.rows
@@ -382,16 +400,9 @@ enum AMGKernels {
     var alpha: [Double] = []
     var beta: [Double] = []  // beta[j] couples steps j and j+1
     var betaPrev = 0.0
-    let (rp, ci, values) = (a.rowPointers, a.columnIndices, a.values)
     for _ in 0..<m {
       for i in 0..<n { u[i] = s[i] * v[i] * cv }
-      var al = 0.0
-      for i in 0..<n {
-        var sum = 0.0
-        for k in Int(rp[i])..<Int(rp[i + 1]) { sum += values[k] * u[Int(ci[k])] }
-        w[i] = sum
-        al += u[i] * sum
-      }
+      let al = stencil?.multiplyDot(a, u, w) ?? a.multiplyDot(u, w)
       alpha.append(al)
       norm = 0
       let (scaledAlpha, scaledBeta) = (al * cv, betaPrev * cp)

@@ -1,6 +1,6 @@
 // Diagonal (DIA) storage of an AMG level whose entries lie on a few diagonals — the fine level of
 // a problem on a structured grid (5-point stencil in 2D, 7-point in 3D) — for the Gauss–Seidel
-// sweeps and the residual of the V-cycle.
+// sweeps and the residual of the V-cycle and the products of the spectral-radius estimate.
 //
 // Storage by diagonals is the classic format for stencil matrices (Saad, "Iterative Methods for
 // Sparse Linear Systems", 2nd ed., SIAM 2003, §3.4, "DIA"). Here it holds the interior rows, those
@@ -120,6 +120,19 @@ final class AMGStencil {
     AMGKernels.backwardSweep(a, diagonal, invD, b, x, rows: 0..<interior.lowerBound)
   }
 
+  /// y ← A x; returns xᵀy.
+  func multiplyDot(_ a: AMGMatrix, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>) -> Double {
+    var dot = a.multiplyDot(x, y, rows: 0..<interior.lowerBound)
+    dot += offsets.withUnsafeBufferPointer { o in
+      switch offsets.count {
+      case 5: multiplyDotInterior(5, o.baseAddress!, x, y)
+      case 7: multiplyDotInterior(7, o.baseAddress!, x, y)
+      default: multiplyDotInterior(9, o.baseAddress!, x, y)
+      }
+    }
+    return dot + a.multiplyDot(x, y, rows: interior.upperBound..<a.rows)
+  }
+
   /// r ← b − A x.
   func residual(
     _ a: AMGMatrix, _ b: UnsafePointer<Double>, _ x: UnsafePointer<Double>, _ r: UnsafeMutablePointer<Double>
@@ -178,6 +191,21 @@ final class AMGStencil {
       x[i] = previous
       i -= 1
     }
+  }
+
+  @inline(__always)
+  private func multiplyDotInterior(
+    _ d: Int, _ o: UnsafePointer<Int>, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>
+  ) -> Double {
+    var dot = 0.0
+    for i in interior {
+      let w = values + i * d
+      var s = 0.0
+      for k in 0..<d { s += w[k] * x[i + o[k]] }
+      y[i] = s
+      dot += x[i] * s
+    }
+    return dot
   }
 
   @inline(__always)
