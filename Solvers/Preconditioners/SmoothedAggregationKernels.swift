@@ -485,6 +485,23 @@ enum AMGKernels {
   // `diagonal[i]` is the position of a_ii in row i (columns sorted), or the row's end when the row
   // has no diagonal entry (such rows have d_i = 0 and stay unchanged).
 
+  /// Σ_{k ∈ lo..<hi} v_k x_{c_k} in two interleaved partial sums, so that rows of 9+ entries (the
+  /// coarse levels) are not one chain of dependent additions.
+  @inline(__always)
+  static func rowSum(
+    _ v: UnsafePointer<Double>, _ ci: UnsafePointer<Int32>, _ x: UnsafePointer<Double>, _ lo: Int, _ hi: Int
+  ) -> Double {
+    var (s0, s1) = (0.0, 0.0)
+    var k = lo
+    while k + 1 < hi {
+      s0 += v[k] * x[Int(ci[k])]
+      s1 += v[k + 1] * x[Int(ci[k + 1])]
+      k += 2
+    }
+    if k < hi { s0 += v[k] * x[Int(ci[k])] }
+    return s0 + s1
+  }
+
   /// One forward Gauss–Seidel sweep x_i ← x_i + (b_i − (A x)_i)/a_ii, i = 0, 1, … (over `rows`
   /// only when given).
   @inline(__always)
@@ -499,17 +516,7 @@ enum AMGKernels {
       let start = Int(rp[i])
       let end = Int(rp[i + 1])
       let last = Int(diagonal[i]) - 1  // the lower neighbour nearest the diagonal, if ≥ start
-      var s = b[i]
-      var k = start
-      while k < last {
-        s -= v[k] * x[Int(ci[k])]
-        k += 1
-      }
-      k = max(last + 1, start)
-      while k < end {
-        s -= v[k] * x[Int(ci[k])]
-        k += 1
-      }
+      let s = b[i] - (rowSum(v, ci, x, start, max(last, start)) + rowSum(v, ci, x, max(last + 1, start), end))
       let t = x[i] + s * invD[i]
       if last >= start {
         let c = Int(ci[last])
@@ -533,12 +540,7 @@ enum AMGKernels {
     for i in rows ?? 0..<a.rows {
       let start = Int(rp[i])
       let last = Int(diagonal[i]) - 1
-      var s = b[i]
-      var k = start
-      while k < last {
-        s -= v[k] * x[Int(ci[k])]
-        k += 1
-      }
+      let s = b[i] - rowSum(v, ci, x, start, max(last, start))
       let t = s * invD[i]
       x[i] = last >= start ? t.addingProduct(-(v[last] * invD[i]), x[Int(ci[last])]) : t
     }
@@ -560,17 +562,7 @@ enum AMGKernels {
       let d = Int(diagonal[i])
       // The upper neighbour nearest the diagonal (none without a diagonal entry or upper part).
       let first = d < end && d + 1 < end ? d + 1 : end
-      var s = b[i]
-      var k = start
-      while k < first {
-        s -= v[k] * x[Int(ci[k])]
-        k += 1
-      }
-      k = first + 1
-      while k < end {
-        s -= v[k] * x[Int(ci[k])]
-        k += 1
-      }
+      let s = b[i] - (rowSum(v, ci, x, start, first) + rowSum(v, ci, x, min(first + 1, end), end))
       let t = x[i] + s * invD[i]
       if first < end {
         let c = Int(ci[first])
