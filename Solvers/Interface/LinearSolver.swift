@@ -10,10 +10,16 @@ public struct LinearSystem: Sendable {
   public var matrix: CSRMatrix<Double>
   /// The right-hand side b.
   public var rhs: [Double]
+  /// Whether A is exactly symmetric by construction (as a `DiscreteProblem` says in `isSymmetric`).
+  /// `LinearSolver` then skips its O(nnz) symmetry check before CG, MINRES and CHOLMOD (debug
+  /// builds still check). Leave it false for a matrix from elsewhere: CG and CHOLMOD give wrong
+  /// answers, without warning, for a nonsymmetric matrix that skipped the check.
+  public var symmetricByConstruction: Bool
 
-  public init(matrix: CSRMatrix<Double>, rhs: [Double]) {
+  public init(matrix: CSRMatrix<Double>, rhs: [Double], symmetricByConstruction: Bool = false) {
     self.matrix = matrix
     self.rhs = rhs
+    self.symmetricByConstruction = symmetricByConstruction
   }
 }
 
@@ -175,7 +181,9 @@ public final class LinearSolver {
         for x in v { m = max(m, abs(x)) }
         return m
       }
-      guard a.isSymmetric(tolerance: 1e-12 * scale) else {
+      assert(
+        !system.symmetricByConstruction || a.isSymmetric(tolerance: 1e-12 * scale), "symmetricByConstruction is false")
+      guard system.symmetricByConstruction || a.isSymmetric(tolerance: 1e-12 * scale) else {
         throw SolverSetupError.invalidMatrix(
           "\(algorithm) needs a symmetric matrix and this one is not; use --method gmres, bicgstab or umfpack")
       }

@@ -67,7 +67,9 @@ public struct DarcyRecipe: DatasetRecipe {
     let f = [Double](repeating: values["source"]!, count: a.count)
     let problem = try Darcy.discretize(dimension: dimension, n: resolution, coefficient: a, source: f)
     return RecipeSample(
-      inputs: ["coefficient": a], system: LinearSystem(matrix: problem.matrix, rhs: problem.rhs), steps: 1)
+      inputs: ["coefficient": a],
+      system: LinearSystem(matrix: problem.matrix, rhs: problem.rhs, symmetricByConstruction: problem.isSymmetric),
+      steps: 1)
   }
 
   public func targets(from solution: [Double], sample: RecipeSample) throws -> [String: [Double]] {
@@ -128,7 +130,10 @@ public struct PoissonRecipe: DatasetRecipe {
   public func makeSample(sampleSeed: UInt64) throws -> RecipeSample {
     let f = field.sample(seed: sampleSeed, index: 0).scalars
     let problem = try Darcy.discretize(dimension: dimension, n: resolution, coefficient: ones, source: f)
-    return RecipeSample(inputs: ["source": f], system: LinearSystem(matrix: problem.matrix, rhs: problem.rhs), steps: 1)
+    return RecipeSample(
+      inputs: ["source": f],
+      system: LinearSystem(matrix: problem.matrix, rhs: problem.rhs, symmetricByConstruction: problem.isSymmetric),
+      steps: 1)
   }
 
   public func targets(from solution: [Double], sample: RecipeSample) throws -> [String: [Double]] {

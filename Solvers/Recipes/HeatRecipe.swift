@@ -102,13 +102,14 @@ public struct HeatRecipe: DatasetRecipe {
     let heat = try HeatEquation(dimension: dimension, n: resolution, conductivity: kappa, timeStep: values["dt"]!)
     return RecipeSample(
       inputs: ["conductivity": kappa, "initial_temperature": u0],
-      system: LinearSystem(matrix: heat.matrix, rhs: try heat.rhs(previous: u0)), steps: steps,
+      system: LinearSystem(matrix: heat.matrix, rhs: try heat.rhs(previous: u0), symmetricByConstruction: true),
+      steps: steps,
       recordedSteps: Array(stride(from: recordEvery, through: steps, by: recordEvery)))
   }
 
   public func nextSystem(after solution: [Double], step: Int, sample: RecipeSample) throws -> LinearSystem {
     let inv = 1 / values["dt"]!
-    return LinearSystem(matrix: sample.system.matrix, rhs: solution.map { $0 * inv })
+    return LinearSystem(matrix: sample.system.matrix, rhs: solution.map { $0 * inv }, symmetricByConstruction: true)
   }
 
   public func targets(from solution: [Double], sample: RecipeSample) throws -> [String: [Double]] {

@@ -86,14 +86,15 @@ public struct ThermalRecipe: DatasetRecipe {
     let heat = try HeatEquation(dimension: dimension, n: resolution, conductivity: kappa, timeStep: values["dt"]!)
     let rhs = try heat.rhs(previous: u0)
     return RecipeSample(
-      inputs: ["conductivity": kappa, "initial_temperature": u0], system: LinearSystem(matrix: heat.matrix, rhs: rhs),
+      inputs: ["conductivity": kappa, "initial_temperature": u0],
+      system: LinearSystem(matrix: heat.matrix, rhs: rhs, symmetricByConstruction: true),
       steps: Int(values["steps"]!))
   }
 
   public func nextSystem(after solution: [Double], step: Int, sample: RecipeSample) throws -> LinearSystem {
     // Same matrix; rhs = u^n / Δt (no source).
     let dt = values["dt"]!
-    return LinearSystem(matrix: sample.system.matrix, rhs: solution.map { $0 / dt })
+    return LinearSystem(matrix: sample.system.matrix, rhs: solution.map { $0 / dt }, symmetricByConstruction: true)
   }
 
   public func targets(from solution: [Double], sample: RecipeSample) throws -> [String: [Double]] {
