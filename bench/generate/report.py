@@ -155,20 +155,22 @@ def main():
                     L(f"- {res}²: {100 * share:.0f} %")
             L("")
 
-    L("## Notes (structural, from reading the code and a `perf` profile of PDEKit at 256², 1 thread)")
+    L("## Notes (structural, from reading the code and `perf` profiles of PDEKit, 1 thread)")
     L("")
-    L("- Both sides factor with the same Debian libcholmod (SuiteSparse 5.12) on Debian's OpenBLAS 0.3.21, which "
-      "runs generic PRESCOTT kernels on this CPU; the numeric factorization dominates both pipelines from 128² up, "
-      "so a 2× margin has to come from everything around it.")
-    L("- 64²: PDEKit forces supernodal LLᵀ (`CholmodCholesky`); CHOLMOD's default (`auto`, used by the peer) picks "
-      "simplicial there — about 2.9 vs 5.1 ms CPU per factorization. From 128² `auto` is supernodal as well.")
-    L("- PDEKit's per-sample extras the peer does not pay: a fresh solver per batch (`--batch-size`, default 4 for "
-      "200 samples) and hence a new symbolic analysis every 4 samples (~4 % at 256²); a full `isSymmetric` check in "
-      "`LinearSolver.validate` on every solve (~4–5 %); assembly through `CSRRowBuilder` (~5 %); each sample "
-      "deflated twice (into its part, then re-read and re-deflated by the serial merge at the end: ~0.9 s per 100 "
-      "samples at 256², ~0.2 s per 200 at 64²).")
+    L("- Solvers: PDEKit's default is CHOLMOD at 64² (supernodal LLᵀ forced; CHOLMOD's `auto`, used by the "
+      "peer, picks simplicial there) and SA-AMG-CG (rtol 1e-10) from 128²; the peer factors every sample with "
+      "scikit-sparse CHOLMOD (same Debian libcholmod). The Same-operator table above checks that both solve "
+      "the same system to float32 precision.")
+    L("- AMG-CG at 256² (perf, 2026-11-27): V-cycle ~45 % (fine-level Gauss–Seidel on diagonal storage, "
+      "coarse levels on CSR, transfers), AMG refresh per sample ~20 % (Galerkin products, the ρ(D⁻¹A) "
+      "estimate, candidate smoothing), CG vectors and products ~9 %, deflate ~6 % (both sides compress), "
+      "GRF (dense DCT by gemm) and assembly ~5 %.")
+    L("- Each worker keeps its solver across batches (one symbolic analysis / AMG structure per worker); the "
+      "recipes' matrices skip the solver's symmetry check (symmetric by construction); parts are deflated by "
+      "the workers and merged by copying compressed chunks.")
     L("- The peer pays interpreter start-up and imports (~0.5–1 s per command) and pickling results to the writer "
-      "process; the parent writer competes with the 2 workers for the 2 cores.")
+      "process; the parent writer competes with the 2 workers for the 2 cores. PDEKit pays its own start-up "
+      "(~0.1 s, including one re-exec to pick OpenBLAS's SkylakeX kernels).")
     L("")
     L("## Machine and versions")
     L("")
