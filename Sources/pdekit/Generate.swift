@@ -35,6 +35,7 @@ struct Generate: ParsableCommand {
       energy norm, and training plus one network evaluation per sample cost more than the saved \
       iterations of AMG-CG at 64²–128² (bench/RESULTS.md, "Hybrid": 10–17× slower in total).
       Example: pdekit generate darcy --samples 400 --resolution 64 --solver amg-cg --warm-start neural --bootstrap 64 --out d.nc
+      Example: pdekit generate darcy --samples 400 --resolution 64 --solver amg-cg --warm-start d.nc.warm-start.safetensors --out e.nc
 
       Retraining: --retrain-every N trains the FNO again after every N further samples (at the fixed \
       sample indices B+N, B+2N, …), for --retrain-epochs epochs (default 2) over all samples solved \
@@ -42,7 +43,6 @@ struct Generate: ParsableCommand {
       samples. The file records per sample which model started it (solver_warm_start_round: 0 for \
       the bootstrap model, r after the r-th retraining, -1 cold), and the last model is kept.
       Example: pdekit generate darcy --samples 400 --resolution 64 --warm-start neural --bootstrap 64 --retrain-every 112 --retrain-epochs 2 --out r.nc
-      Example: pdekit generate darcy --samples 400 --resolution 64 --solver amg-cg --warm-start d.nc.warm-start.safetensors --out e.nc
 
       Several processes (the MPI build, `swift build -c release --traits MPI`): under `mpirun -np P` \
       the batches are dealt out to the P ranks (batch b to rank b mod P), each rank writes its parts \
