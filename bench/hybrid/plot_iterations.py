@@ -32,7 +32,7 @@ def main():
     if len(sys.argv) not in (3, 4):
         sys.exit("usage: plot_iterations.py RUN.jsonl OUT.png [WINDOW]")
     source, target = sys.argv[1], sys.argv[2]
-    window = int(sys.argv[3]) if len(sys.argv) == 4 else 25
+    window = int(sys.argv[3]) if len(sys.argv) == 4 else 50
     runs = []
     with open(source) as f:
         for line in f:
@@ -59,20 +59,22 @@ def main():
             color = colors[k % len(colors)]
             ax.plot(np.arange(len(its)), its, ".", ms=1.5, alpha=0.25, color=color)
             x, m = running_mean(its, window)
-            ax.plot(x, m, "-", lw=1.4, color=color, label=r["impl"])
+            # Dashed for retraining: until the first retraining it coincides with the plain warm start.
+            style = "--" if "retrain" in r["impl"] else "-"
+            ax.plot(x, m, style, lw=1.4, color=color, label=r["impl"])
             rounds = r.get("warm_start_rounds") or []
             for i in range(1, len(rounds)):
                 if rounds[i] != rounds[i - 1]:
                     marks.add((i, "bootstrap end" if rounds[i - 1] < 0 else "retraining"))
         for i, kind in sorted(marks):
-            ax.axvline(i, color="0.5", lw=0.8, ls="--" if kind == "retraining" else ":")
+            ax.axvline(i, color="0.5", lw=0.8, ls="-." if kind == "retraining" else ":")
         ax.set_ylabel("iterations")
         ax.set_title(name, fontsize=9)
         ax.legend(fontsize=7, loc="upper right", ncol=2)
         ax.grid(alpha=0.3)
     first = runs[0]
     axes[-1, 0].set_xlabel(
-        f"sample index (lines: running mean over {window}; dotted: end of the bootstrap; dashed: retraining)")
+        f"sample index (lines: running mean over {window}; dotted: end of the bootstrap; dash-dot: retraining)")
     title = f"{first['bench']}: iterations per sample, rtol {first['rtol']:g}"
     if direct:
         title += f" ({', '.join(direct)}: direct, 0 iterations)"
