@@ -518,7 +518,7 @@ public enum DatasetGenerator {
   }
 
   static func historyLine(_ config: GenerationConfig, _ output: URL) -> String {
-    "pdekit generate \(config.recipe) --samples \(config.samples) --resolution \(config.resolution) --dimension \(config.dimension) --seed \(config.seed)\(config.solver.map { " --solver \($0.rawValue)" } ?? "")\(config.warmStart.map { " --warm-start \($0.checkpoint ?? "neural") --bootstrap \($0.bootstrap)\($0.retrainEvery.map { " --retrain-every \($0)" } ?? "")" } ?? "") --out \(output.lastPathComponent)"
+    "pdekit generate \(config.recipe) --samples \(config.samples) --resolution \(config.resolution) --dimension \(config.dimension) --seed \(config.seed)\(config.solver.map { " --solver \($0.rawValue)" } ?? "")\(config.warmStart.map { " --warm-start \($0.checkpoint ?? "neural") --bootstrap \($0.bootstrap)\($0.retrainEvery.map { " --retrain-every \($0)" } ?? "")\($0.retrainEpochs.map { " --retrain-epochs \($0)" } ?? "")" } ?? "") --out \(output.lastPathComponent)"
   }
 
   /// Computes the samples `range` (one batch) with a fresh solver and writes them to `part`

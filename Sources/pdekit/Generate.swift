@@ -33,7 +33,8 @@ struct Generate: ParsableCommand {
       OUT.warm-start.safetensors, which --warm-start FILE reuses in a later run. --resume reloads the \
       model of the interrupted run. It saves iterations only where the surrogate is accurate in the \
       energy norm, and training plus one network evaluation per sample cost more than the saved \
-      iterations of AMG-CG at 64²–128² (bench/RESULTS.md, "Hybrid": 10–17× slower in total).
+      iterations of AMG-CG at 64²–128² (bench/RESULTS.md, "Hybrid": 6–10× slower in total, 12–14× \
+      with --retrain-every at 128²).
       Example: pdekit generate darcy --samples 400 --resolution 64 --solver amg-cg --warm-start neural --bootstrap 64 --out d.nc
       Example: pdekit generate darcy --samples 400 --resolution 64 --solver amg-cg --warm-start d.nc.warm-start.safetensors --out e.nc
 
