@@ -11,8 +11,12 @@ public enum HybridGenerator {
   public struct Summary: Sendable {
     /// The generator's summary.
     public var generation: GenerationSummary
-    /// Seconds spent training the surrogate in this process (0 when loaded or not used).
+    /// Seconds spent training the surrogate in this process, retraining rounds included (0 when
+    /// loaded or not used).
     public var trainingSeconds: Double
+    /// Seconds of each round's training in this process (0: the bootstrap training, r: the r-th
+    /// retraining); rounds reloaded from a resumed run's state are absent.
+    public var trainingSecondsByRound: [Int: Double] = [:]
     /// Whether the surrogate was loaded from a file (a checkpoint, or the state of a resumed run).
     public var loadedModel: Bool
     /// Final training loss of the in-process training, if it ran here.
@@ -20,7 +24,15 @@ public enum HybridGenerator {
   }
 
   /// Generates `config` into `output` (as `DatasetGenerator.run`); a config with `warmStart` gets a
-  /// ``NeuralWarmStart``. FFTW plans made meanwhile use estimate rigor, which makes the
+  /// ``NeuralWarmStart``, retrained every ``WarmStartSettings/retrainEvery`` samples when set.
+  ///
+  /// ```swift
+  /// let config = try GenerationConfig(
+  ///   recipe: "darcy", samples: 1000, resolution: 128, solver: .amgCG, rtol: 1e-8,
+  ///   warmStart: WarmStartSettings(bootstrap: 64, retrainEvery: 312, retrainEpochs: 1))
+  /// let summary = try HybridGenerator.run(config, output: URL(fileURLWithPath: "darcy.nc"))
+  /// print(summary.trainingSecondsByRound)   // [0: …, 1: …, 2: …]
+  /// ``` FFTW plans made meanwhile use estimate rigor, which makes the
   /// surrogate's training and predictions repeatable bit for bit.
   public static func run(
     _ config: GenerationConfig, output: URL, options: GenerationOptions = GenerationOptions()
@@ -35,7 +47,8 @@ public enum HybridGenerator {
     defer { FFT.defaultRigor = previousRigor }
     let g = try DatasetGenerator.run(config, output: output, options: options, initialGuess: provider)
     return Summary(
-      generation: g, trainingSeconds: provider.trainingSeconds, loadedModel: provider.loadedFromFile,
+      generation: g, trainingSeconds: provider.trainingSeconds,
+      trainingSecondsByRound: provider.trainingSecondsByRound, loadedModel: provider.loadedFromFile,
       finalTrainingLoss: provider.trainingHistory.last?.trainLoss)
   }
 }

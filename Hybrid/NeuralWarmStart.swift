@@ -8,8 +8,13 @@
 // Parametric Partial Differential Equations", ICLR 2021) trained with Operators' `Trainer`. Using
 // a learned prediction as the initial guess of an iterative solver follows the hybrid
 // "surrogate + classical solver" idea of the issue's seeds (Kaneda et al., "A Deep Conjugate
-// Direction Method for Iteratively Solving Linear Systems", ICML 2023, who start CG from learned
 // directions; Li et al., "Learning Preconditioner for Conjugate Gradient PDE Solvers", ICML 2023).
+//
+// Periodic retraining (`WarmStartSettings.retrainEvery`) continues the previous round's run —
+// weights, Adam moments, normalizers (fitted on the bootstrap), epoch count and so the shuffling
+// stream — for `retrainEpochs` epochs over every sample solved so far, as `pdekit train --resume
+// --epochs` would on the grown file. Each round starts from the previous round's state file, never
+// from memory, so an interrupted and resumed run retrains exactly as an uninterrupted one.
 import Datasets
 import Dispatch
 import Foundation
@@ -30,18 +35,25 @@ import Solvers
 /// Training runs with FFTW plans made by estimate (not measurement), so the same bootstrap gives
 /// the same weights in every run; the trained model is written atomically to the `state` file
 /// given to `prepare`, and a resumed run reloads it. Predictions may be requested from several
-/// threads at once (the forward pass records no tape).
+/// threads at once (the forward pass records no tape); `retrain` must not run meanwhile (the
+/// generator calls it between segments, with no solve in flight).
 public final class NeuralWarmStart: InitialGuessProvider, @unchecked Sendable {
   /// The settings the provider was made with.
   public let settings: WarmStartSettings
-  /// Seconds spent training in `prepare` (0 when the model was loaded).
+  /// Seconds spent training in `prepare` and `retrain` in this process (0 when every model was loaded).
   public private(set) var trainingSeconds = 0.0
-  /// The per-epoch records of the in-process training (empty when the model was loaded).
+  /// Seconds each round's training took in this process, by round (0: the bootstrap training);
+  /// rounds whose state was reloaded are absent.
+  public private(set) var trainingSecondsByRound: [Int: Double] = [:]
+  /// The per-epoch records of the in-process training, retraining rounds included (empty when
+  /// every model was loaded).
   public private(set) var trainingHistory: [EpochRecord] = []
   /// Whether `prepare` loaded the model from a file instead of training it.
   public private(set) var loadedFromFile = false
 
   private var ready: Predictor?
+  /// What `prepare` learned about the dataset, for the models of later rounds.
+  private var context: (inputs: [String], targets: [String], solutionVariable: String, gridShape: [Int])?
 
   /// The loaded model and how to feed it.
   private struct Predictor {
@@ -78,10 +90,57 @@ public final class NeuralWarmStart: InitialGuessProvider, @unchecked Sendable {
       checkpoint = try train(on: bootstrap, gridShape: gridShape)
       try checkpoint.write(to: state)
     }
-    ready = try checkpoint.withModel(
+    context = (inputs.map(\.name), targets.map(\.name), solutionVariable, gridShape)
+    ready = try predictor(checkpoint, source: settings.checkpoint ?? state.path)
+  }
+
+  public func retrain(round: Int, samples: URL?, previous: URL, state: URL) throws {
+    guard settings.checkpoint == nil, settings.retrainEvery != nil else {
+      throw OperatorsError.invalidArgument(
+        "retraining needs --warm-start neural with --retrain-every; these settings are \(settings)")
+    }
+    let checkpoint: OperatorCheckpoint
+    if FileManager.default.fileExists(atPath: state.path) {
+      checkpoint = try OperatorCheckpoint.read(from: state)
+    } else {
+      guard let samples else {
+        throw OperatorsError.invalidArgument(
+          "retraining round \(round) needs the samples solved so far, and \(state.path) does not exist to reload")
+      }
+      checkpoint = try continueTraining(try OperatorCheckpoint.read(from: previous), on: samples, round: round)
+      try checkpoint.write(to: state)
+    }
+    ready = try predictor(checkpoint, source: state.path)
+  }
+
+  /// Checks `checkpoint` against the dataset seen by `prepare` and wraps its forward pass.
+  private func predictor(_ checkpoint: OperatorCheckpoint, source: String) throws -> Predictor {
+    guard let c = context else {
+      throw OperatorsError.invalidArgument("NeuralWarmStart.retrain was called before prepare")
+    }
+    return try checkpoint.withModel(
       Loader(
-        checkpoint: checkpoint, expectedInputs: inputs.map(\.name), expectedTargets: targets.map(\.name),
-        solutionVariable: solutionVariable, gridShape: gridShape, source: settings.checkpoint ?? state.path))
+        checkpoint: checkpoint, expectedInputs: c.inputs, expectedTargets: c.targets,
+        solutionVariable: c.solutionVariable, gridShape: c.gridShape, source: source))
+  }
+
+  /// Continues the run stored in `previous` for `retrainEpochs` epochs over `file`.
+  private func continueTraining(_ previous: OperatorCheckpoint, on file: URL, round: Int) throws -> OperatorCheckpoint {
+    let t0 = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+    let previousRigor = FFT.defaultRigor
+    FFT.defaultRigor = .estimate
+    defer { FFT.defaultRigor = previousRigor }
+    let data = try FieldDataset(url: file)
+    let done = previous.trainingState?.history.count ?? 0
+    var trainer = try Trainer<FNO<Float>>(
+      resuming: previous, train: data, test: nil,
+      epochs: done + (settings.retrainEpochs ?? WarmStartSettings.defaultRetrainEpochs))
+    try trainer.fit()
+    trainingHistory += trainer.history.dropFirst(done)
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds) / 1e9 - t0
+    trainingSeconds += seconds
+    trainingSecondsByRound[round] = seconds
+    return trainer.checkpoint()
   }
 
   public func initialGuess(inputs: [String: [Double]]) throws -> [Double] {
@@ -125,7 +184,10 @@ public final class NeuralWarmStart: InitialGuessProvider, @unchecked Sendable {
     try trainer.fit()
     trainingHistory = trainer.history
     trainingSeconds = Double(DispatchTime.now().uptimeNanoseconds) / 1e9 - t0
+    trainingSecondsByRound[0] = trainingSeconds
     let full = trainer.checkpoint()
+    // Retraining continues this run, so it needs the optimizer moments too.
+    if settings.retrainEvery != nil { return full }
     // Inference checkpoint: model, normalizers and what it was trained on (no optimizer moments).
     return OperatorCheckpoint(
       model: trainer.model, inputNormalizer: full.inputNormalizer, targetNormalizer: full.targetNormalizer,

@@ -20,7 +20,11 @@
 // state it writes atomically to `OUT.parts/warm-start.safetensors`), and every later sample starts
 // from the provider's guess. A resumed run finds the bootstrap parts and the state file and
 // reloads the state, so it warm-starts the remaining samples exactly as the interrupted run would
-// have. The state file is kept beside the output as `OUT.warm-start.safetensors`.
+// have. With retraining (`WarmStartSettings.retrainEvery`), the samples after the bootstrap form
+// segments of fixed indices whose batches never straddle a boundary; before segment r ≥ 1 the
+// parts so far are merged into `OUT.parts/retrain-r.nc` and the provider trains round r from round
+// r − 1's state into `OUT.parts/warm-start-round-r.safetensors` (reloaded on resume, like round 0's).
+// The last round's state is kept beside the output as `OUT.warm-start.safetensors`.
 //
 // Several processes (`GenerationOptions.group`, e.g. `mpirun -np P pdekit generate` in the MPI
 // build). The parts are the shards of the job: batch b belongs to rank b mod P, each rank computes
@@ -154,7 +158,7 @@ public enum DatasetGenerator {
       guard let variable = (recipeType as? any DatasetRecipe.Type)?.solutionVariable else {
         throw GenerationError.invalidParameter("recipe \(config.recipe) does not support --warm-start")
       }
-      warm = WarmStartPlan(provider: provider, firstWarm: settings.bootstrap, variable: variable)
+      warm = WarmStartPlan(provider: provider, settings: settings, variable: variable)
       recipeSchema.recordsWarmStart = true
       recipeSchema.diagnosticDescriptions[DiagnosticVariables.seconds] =
         "wall-clock time of the solve, including the prediction of the initial guess for warm-started samples"
@@ -175,6 +179,10 @@ public enum DatasetGenerator {
       throw GenerationError.unwritable("the folder \(directory.path) is not writable")
     }
     let stateURL = partsURL.appendingPathComponent("warm-start.safetensors")
+    /// Where the model of retraining round r is kept during the run (round 0: `stateURL`).
+    @Sendable func roundStateURL(_ r: Int) -> URL {
+      r == 0 ? stateURL : partsURL.appendingPathComponent("warm-start-round-\(r).safetensors")
+    }
     let keptStateURL = URL(fileURLWithPath: outPath + ".warm-start.safetensors")
     if options.overwrite && isRoot {
       try? fm.removeItem(at: output)
@@ -234,8 +242,10 @@ public enum DatasetGenerator {
     func chunks(_ r: Range<Int>) -> [Range<Int>] {
       stride(from: r.lowerBound, to: r.upperBound, by: batch).map { $0..<min(r.upperBound, $0 + batch) }
     }
-    let firstWarm = warm?.firstWarm ?? 0
-    let ranges = chunks(0..<firstWarm) + chunks(firstWarm..<config.samples)
+    // With a warm start: the bootstrap, then one run of batches per model segment.
+    let segmentStarts = warm?.settings.segmentStarts(samples: config.samples) ?? [0]
+    let segmentRanges = zip(segmentStarts, segmentStarts.dropFirst() + [config.samples]).map { $0..<$1 }
+    let ranges = chunks(0..<segmentStarts[0]) + segmentRanges.flatMap(chunks)
     let batchCount = ranges.count
     @Sendable func partURL(_ b: Int) -> URL {
       partsURL.appendingPathComponent(String(format: "part-%09d.nc", ranges[b].lowerBound))
@@ -357,7 +367,8 @@ public enum DatasetGenerator {
     // rounding whatever the thread count, so the data are bit-identical across --threads.
     try BLAS.withSingleThread {
       if let warm {
-        // Bootstrap (cold), then the provider learns from it (or reloads what it learned), then the rest.
+        // Bootstrap (cold), then the provider learns from it (or reloads what it learned), then the
+        // rest, segment by segment, retraining (or reloading the retrained state) before each.
         let bootstrapBatches = (0..<batchCount).filter { ranges[$0].upperBound <= warm.firstWarm }
         compute(pending.filter { bootstrapBatches.contains($0) }, warmStart: nil)
         if let failure = shared.withLock({ $0.failure }) { throw failure }
@@ -374,7 +385,32 @@ public enum DatasetGenerator {
         }
         try warm.provider.prepare(
           schema: schema, solutionVariable: warm.variable, bootstrap: bootstrapFile, state: stateURL)
-        compute(pending.filter { !bootstrapBatches.contains($0) }, warmStart: warm)
+        for (round, segment) in segmentRanges.enumerated() {
+          let batches = pending.filter { segment.contains(ranges[$0].lowerBound) }
+          // A segment finished before an interruption needs no model (a later round trains from
+          // this round's state file, which exists since the segment was computed).
+          guard !batches.isEmpty else { continue }
+          if round > 0 {
+            let state = roundStateURL(round)
+            var samplesFile: URL?
+            if !fm.fileExists(atPath: state.path) {
+              report("training")
+              let file = partsURL.appendingPathComponent("retrain-\(round).nc")
+              if !fm.fileExists(atPath: file.path) {
+                let tmp = partsURL.appendingPathComponent("retrain-\(round).nc.tmp")
+                let solved = (0..<batchCount).filter { ranges[$0].upperBound <= segment.lowerBound }
+                _ = try mergeParts(solved.map(partURL), schema: schema, into: tmp, history: nil)
+                try fm.moveItem(at: tmp, to: file)
+              }
+              samplesFile = file
+            }
+            try warm.provider.retrain(
+              round: round, samples: samplesFile, previous: roundStateURL(round - 1), state: state)
+            if let samplesFile { try? fm.removeItem(at: samplesFile) }
+          }
+          compute(batches, warmStart: warm)
+          if let failure = shared.withLock({ $0.failure }) { throw failure }
+        }
       } else {
         compute(pending, warmStart: nil)
       }
@@ -418,9 +454,12 @@ public enum DatasetGenerator {
       throw GenerationError.unwritable("cannot move \(tmp.path) to \(outPath): \(error.localizedDescription)")
     }
     let mergeSeconds = monotonicSeconds() - mergeStart
-    if fm.fileExists(atPath: stateURL.path) {
+    // The last round's model is the one kept.
+    if let lastState = (0..<segmentStarts.count).reversed().lazy.map(roundStateURL).first(where: {
+      fm.fileExists(atPath: $0.path)
+    }) {
       try? fm.removeItem(at: keptStateURL)
-      try? fm.moveItem(at: stateURL, to: keptStateURL)
+      try? fm.moveItem(at: lastState, to: keptStateURL)
     }
     try? fm.removeItem(at: partsURL)
     try group?.barrier()
@@ -481,7 +520,7 @@ public enum DatasetGenerator {
   }
 
   static func historyLine(_ config: GenerationConfig, _ output: URL) -> String {
-    "pdekit generate \(config.recipe) --samples \(config.samples) --resolution \(config.resolution) --dimension \(config.dimension) --seed \(config.seed)\(config.solver.map { " --solver \($0.rawValue)" } ?? "")\(config.warmStart.map { " --warm-start \($0.checkpoint ?? "neural") --bootstrap \($0.bootstrap)" } ?? "") --out \(output.lastPathComponent)"
+    "pdekit generate \(config.recipe) --samples \(config.samples) --resolution \(config.resolution) --dimension \(config.dimension) --seed \(config.seed)\(config.solver.map { " --solver \($0.rawValue)" } ?? "")\(config.warmStart.map { " --warm-start \($0.checkpoint ?? "neural") --bootstrap \($0.bootstrap)\($0.retrainEvery.map { " --retrain-every \($0)" } ?? "")\($0.retrainEpochs.map { " --retrain-epochs \($0)" } ?? "")" } ?? "") --out \(output.lastPathComponent)"
   }
 
   /// Computes the samples `range` (one batch) with a fresh solver and writes them to `part`
@@ -575,8 +614,9 @@ public enum DatasetGenerator {
         var (fields, diagnostics, firstSolution) = try solveSample(
           index: index, seed: seed(index), sample: sample, recipe: recipe, schema: schema, solver: solver,
           initialGuess: guess)
-        if warmStart != nil {
+        if let plan = warmStart {
           diagnostics.warmStarted = warm
+          diagnostics.warmStartRound = Int32(warm ? plan.settings.round(of: index) ?? 0 : -1)
           diagnostics.solveSeconds += predictionSeconds
         }
         results[index] = (fields, diagnostics)
@@ -682,12 +722,14 @@ public enum DatasetGenerator {
   }
 }
 
-/// A warm start during a run: the provider, the first warm-started sample and the target
-/// variable that holds the solution.
+/// A warm start during a run: the provider, the settings (bootstrap and retraining segments) and
+/// the target variable that holds the solution.
 struct WarmStartPlan: Sendable {
   let provider: any InitialGuessProvider
-  let firstWarm: Int
+  let settings: WarmStartSettings
   let variable: String
+  /// The first warm-started sample.
+  var firstWarm: Int { settings.bootstrap }
 }
 
 /// The solver of one batch: a `LinearSolver` (pattern reuse), or a recycling Krylov workspace

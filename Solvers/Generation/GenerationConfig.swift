@@ -155,7 +155,10 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
     cmp("solver", solver?.rawValue ?? "none", other.solver?.rawValue ?? "none")
     cmp("rtol", rtol, other.rtol)
     cmp("ordering", ordering ?? "identity", other.ordering ?? "identity")
-    cmp("warm start", warmStart?.description ?? "none", other.warmStart?.description ?? "none")
+    cmp("warm start", warmStart?.modelDescription ?? "none", other.warmStart?.modelDescription ?? "none")
+    cmp(
+      "warm-start retraining (--retrain-every, --retrain-epochs)", warmStart?.retrainingDescription ?? "none",
+      other.warmStart?.retrainingDescription ?? "none")
     for k in Set(parameters.keys).union(other.parameters.keys).sorted() {
       cmp("parameter \(k)", parameters[k] ?? .nan, other.parameters[k] ?? .nan)
     }

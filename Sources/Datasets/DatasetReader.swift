@@ -313,10 +313,18 @@ public final class DatasetReader {
         try NetCDF.check(nc_get_vara_schar(ncid, warmID, &start, &count, &flags), "reading warm-start flags of \(path)")
         warm = flags
       }
+      var rounds: [Int32]?
+      var roundID: Int32 = 0
+      if nc_inq_varid(ncid, DiagnosticVariables.warmStartRound, &roundID) == NC_NOERR {
+        var values = [Int32](repeating: 0, count: count)
+        try NetCDF.check(
+          nc_get_vara_int(ncid, roundID, &start, &count, &values), "reading warm-start rounds of \(path)")
+        rounds = values
+      }
       return (0..<count).map { i in
         SampleDiagnostics(
           seed: seeds[i], iterations: its[i], relativeResidual: res[i], solveSeconds: secs[i],
-          warmStarted: warm.map { $0[i] != 0 })
+          warmStarted: warm.map { $0[i] != 0 }, warmStartRound: rounds.map { $0[i] })
       }
     }
   }

@@ -73,15 +73,21 @@ public struct SampleDiagnostics: Sendable, Equatable {
   /// Whether the solve started from a surrogate's prediction (`solver_warm_start`); nil in files
   /// that do not record it (runs without `--warm-start`).
   public var warmStarted: Bool?
+  /// Which model's prediction started the solve (`solver_warm_start_round`): 0 for the model
+  /// trained on the bootstrap samples (or the given checkpoint), r for the model after the r-th
+  /// retraining, -1 for a cold start; nil in files that do not record it.
+  public var warmStartRound: Int32?
 
   public init(
-    seed: UInt64, iterations: Int32, relativeResidual: Double, solveSeconds: Double, warmStarted: Bool? = nil
+    seed: UInt64, iterations: Int32, relativeResidual: Double, solveSeconds: Double, warmStarted: Bool? = nil,
+    warmStartRound: Int32? = nil
   ) {
     self.seed = seed
     self.iterations = iterations
     self.relativeResidual = relativeResidual
     self.solveSeconds = solveSeconds
     self.warmStarted = warmStarted
+    self.warmStartRound = warmStartRound
   }
 }
 
@@ -119,9 +125,10 @@ public struct DatasetSchema: Sendable, Equatable {
   /// (keys from `DiagnosticVariables.names`), for generators whose "solver" is not a linear
   /// solver — e.g. a time stepper stores its step count in `solver_iterations`.
   public var diagnosticDescriptions: [String: String] = [:]
-  /// Whether the file has the optional per-sample diagnostic `solver_warm_start` (byte, 1 when the
+  /// Whether the file has the optional per-sample diagnostics `solver_warm_start` (byte, 1 when the
   /// sample's solve started from a surrogate's prediction of the solution, 0 when it started cold;
-  /// CF `flag_values`/`flag_meanings`). Set by `pdekit generate --warm-start`.
+  /// CF `flag_values`/`flag_meanings`) and `solver_warm_start_round` (int, the retraining round of
+  /// the model that made the prediction, -1 for a cold start). Set by `pdekit generate --warm-start`.
   public var recordsWarmStart = false
 
   public init(
@@ -208,8 +215,11 @@ public enum DiagnosticVariables {
   /// Optional: 1 where the solve started from a surrogate's prediction, 0 where it started cold
   /// (see `DatasetSchema.recordsWarmStart`).
   public static let warmStart = "solver_warm_start"
+  /// Optional: the retraining round of the surrogate whose prediction started the solve (0: the
+  /// model trained on the bootstrap samples or loaded from a checkpoint), -1 for a cold start.
+  public static let warmStartRound = "solver_warm_start_round"
   /// The diagnostics every PDEKit file has.
   public static let names: Set<String> = [seed, iterations, residual, seconds]
   /// The diagnostics a file may have.
-  public static let optionalNames: Set<String> = [warmStart]
+  public static let optionalNames: Set<String> = [warmStart, warmStartRound]
 }

@@ -47,6 +47,15 @@ extension DatasetReader {
             warm.count, warm.isEmpty ? 0 : warm.reduce(0, +) / Double(warm.count), cold.count,
             cold.isEmpty ? 0 : cold.reduce(0, +) / Double(cold.count)))
       }
+      let rounds = Set(d.compactMap(\.warmStartRound).filter { $0 >= 0 }).sorted()
+      if rounds.count > 1 {
+        let parts = rounds.map { r -> String in
+          let its = d.filter { $0.warmStartRound == r }.map { Double($0.iterations) }
+          return String(
+            format: "model %d: %d samples, mean iterations %.2f", r, its.count, its.reduce(0, +) / Double(its.count))
+        }
+        out.append("warm-start models:   " + parts.joined(separator: "; "))
+      }
     }
     out.append("config:              \(config)")
     return out.joined(separator: "\n")

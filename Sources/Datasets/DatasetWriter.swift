@@ -118,6 +118,17 @@ public final class DatasetWriter {
             nc_put_att_schar(ncid, v, "flag_values", nc_type(NC_BYTE), 2, &flags), "\(ctx): flag_values of '\(name)'")
           try NetCDF.putText(ncid, v, "flag_meanings", "cold_start warm_start", name)
           diag[name] = v
+          let round = DiagnosticVariables.warmStartRound
+          var r: Int32 = 0
+          try NetCDF.check(nc_def_var(ncid, round, nc_type(NC_INT), 1, &d, &r), "\(ctx): variable '\(round)'")
+          try NetCDF.putText(
+            ncid, r, "long_name",
+            "retraining round of the surrogate whose prediction started the solve (0: trained on the bootstrap samples or loaded from a checkpoint; r: after the r-th retraining; -1: cold start)",
+            round)
+          var lowest: Int32 = -1
+          try NetCDF.check(
+            nc_put_att_int(ncid, r, "valid_min", nc_type(NC_INT), 1, &lowest), "\(ctx): valid_min of '\(round)'")
+          diag[round] = r
         }
         // Global attributes.
         let g = NC_GLOBAL
@@ -263,6 +274,10 @@ public final class DatasetWriter {
     if let id = diagIDs[DiagnosticVariables.warmStart] {
       var flag: Int8 = diagnostics.warmStarted == true ? 1 : 0
       try NetCDF.check(nc_put_vara_schar(ncid, id, &s, &one, &flag), "writing warm-start flag of sample \(index)")
+    }
+    if let id = diagIDs[DiagnosticVariables.warmStartRound] {
+      var round: Int32 = diagnostics.warmStartRound ?? -1
+      try NetCDF.check(nc_put_vara_int(ncid, id, &s, &one, &round), "writing warm-start round of sample \(index)")
     }
   }
 

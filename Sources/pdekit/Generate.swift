@@ -33,9 +33,17 @@ struct Generate: ParsableCommand {
       OUT.warm-start.safetensors, which --warm-start FILE reuses in a later run. --resume reloads the \
       model of the interrupted run. It saves iterations only where the surrogate is accurate in the \
       energy norm, and training plus one network evaluation per sample cost more than the saved \
-      iterations of AMG-CG at 64²–128² (bench/RESULTS.md, "Hybrid": 10–17× slower in total).
+      iterations of AMG-CG at 64²–128² (bench/RESULTS.md, "Hybrid": 6–10× slower in total, 12–14× \
+      with --retrain-every at 128²).
       Example: pdekit generate darcy --samples 400 --resolution 64 --solver amg-cg --warm-start neural --bootstrap 64 --out d.nc
       Example: pdekit generate darcy --samples 400 --resolution 64 --solver amg-cg --warm-start d.nc.warm-start.safetensors --out e.nc
+
+      Retraining: --retrain-every N trains the FNO again after every N further samples (at the fixed \
+      sample indices B+N, B+2N, …), for --retrain-epochs epochs (default 2) over all samples solved \
+      so far, continuing from the previous weights; the new model warm-starts the following N \
+      samples. The file records per sample which model started it (solver_warm_start_round: 0 for \
+      the bootstrap model, r after the r-th retraining, -1 cold), and the last model is kept.
+      Example: pdekit generate darcy --samples 400 --resolution 64 --warm-start neural --bootstrap 64 --retrain-every 112 --retrain-epochs 2 --out r.nc
 
       Several processes (the MPI build, `swift build -c release --traits MPI`): under `mpirun -np P` \
       the batches are dealt out to the P ranks (batch b to rank b mod P), each rank writes its parts \
@@ -103,6 +111,15 @@ struct Generate: ParsableCommand {
   @Option(help: "--warm-start neural: Adam learning rate (default 5e-3).")
   var warmStartLr: Double?
 
+  @Option(
+    help: ArgumentHelp(
+      "--warm-start neural: retrain the FNO after every N samples past the bootstrap, on all samples so far (default: never).",
+      valueName: "N"))
+  var retrainEvery: Int?
+
+  @Option(help: "--retrain-every: epochs of each retraining over all samples so far (default 2).")
+  var retrainEpochs: Int?
+
   @Option(name: .customLong("param"), help: "Recipe parameter as name=value (repeatable).")
   var params: [String] = []
 
@@ -145,9 +162,11 @@ struct Generate: ParsableCommand {
     if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1") }
     if warmStart == nil
       && (bootstrap != nil || warmStartEpochs != nil || warmStartWidth != nil || warmStartModes != nil
-        || warmStartLr != nil)
+        || warmStartLr != nil || retrainEvery != nil || retrainEpochs != nil)
     {
-      throw ValidationError("--bootstrap and --warm-start-* need --warm-start neural or --warm-start FILE")
+      throw ValidationError(
+        "--bootstrap, --warm-start-* and --retrain-* need --warm-start neural (or, for --bootstrap and --warm-start-*, --warm-start FILE)"
+      )
     }
     if let w = warmStart, w != "neural" {
       guard FileManager.default.fileExists(atPath: w) else {
@@ -208,7 +227,8 @@ struct Generate: ParsableCommand {
       warm = WarmStartSettings(
         checkpoint: w == "neural" ? nil : URL(fileURLWithPath: w).standardizedFileURL.path, bootstrap: bootstrap,
         epochs: warmStartEpochs ?? defaults.epochs, width: warmStartWidth ?? defaults.width,
-        modes: warmStartModes ?? defaults.modes, learningRate: warmStartLr ?? defaults.learningRate)
+        modes: warmStartModes ?? defaults.modes, learningRate: warmStartLr ?? defaults.learningRate,
+        retrainEvery: retrainEvery, retrainEpochs: retrainEpochs)
     }
     let dimensions = try RecipeRegistry.recipe(named: name).dimensions
     let defaultDimension = dimensions.contains(2) ? 2 : dimensions[0]
@@ -267,7 +287,14 @@ struct Generate: ParsableCommand {
             : String(
               format:
                 "; warm-start FNO trained on %d samples in %.2f s (final loss %.4f), kept as %@.warm-start.safetensors",
-              w.bootstrap, hybrid.trainingSeconds, hybrid.finalTrainingLoss ?? .nan, out!)
+              w.bootstrap, hybrid.trainingSecondsByRound[0] ?? hybrid.trainingSeconds, hybrid.finalTrainingLoss ?? .nan,
+              out!)
+          let retrained = hybrid.trainingSecondsByRound.filter { $0.key > 0 }.sorted { $0.key < $1.key }
+          if !retrained.isEmpty {
+            line +=
+              "; retrained "
+              + retrained.map { String(format: "round %d in %.2f s", $0.key, $0.value) }.joined(separator: ", ")
+          }
         }
         if summary.fftSeconds > 0 && summary.solveSeconds > 0 {
           line += String(

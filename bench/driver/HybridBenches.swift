@@ -4,7 +4,7 @@
 //
 //   pdekit-bench hybrid --n N --samples S --dir D [--bootstrap B] [--epochs E] [--width W] [--modes M]
 //                       [--rtol R] [--threads T] [--configs cholmod,amg-cg,recycled-cg,amg-cg+neural,...] [--reps K]
-//                       [--recipe darcy|poisson]
+//                       [--recipe darcy|poisson] [--retrain-every N] [--retrain-epochs E]
 //   pdekit-bench hybrid-bandit --n N --samples S [--rtol R] [--cost-scale C] [--seed K]
 //   pdekit-bench hybrid-precond --n N --train K --samples S [--residuals R] [--epochs E] [--width W] [--modes M]
 //
@@ -13,8 +13,9 @@
 // line: median/min total seconds over the repetitions (each timed around the whole call: drawing,
 // solving, training, prediction, writing), training seconds, mean iterations over all samples and
 // over the samples after the bootstrap, and the iterations of every sample in order (from the
-// file's solver_iterations). Configurations `X+neural` add `--warm-start neural --bootstrap B`
-// to solver X.
+// file's solver_iterations) with the retraining round of the model that warm-started each
+// (solver_warm_start_round, -1 cold). Configurations `X+neural` add `--warm-start neural
+// --bootstrap B` to solver X; `X+neural+retrain` also `--retrain-every N --retrain-epochs E`.
 //
 // hybrid-bandit builds S Darcy systems (FNO coefficient, N², seeds as `pdekit generate darcy
 // --seed 0`), solves each with SSOR-CG for every ω of the grid 1.0, 1.1, …, 1.9 (the hindsight
@@ -42,7 +43,7 @@ func runHybridSubcommand(_ name: String, _ args: ArraySlice<String>) {
           args,
           allowed: [
             "n", "samples", "dir", "bootstrap", "epochs", "width", "modes", "rtol", "threads", "configs", "reps",
-            "recipe",
+            "recipe", "retrain-every", "retrain-epochs",
           ]))
     } else if name == "hybrid-precond" {
       try hybridPreconditioner(
@@ -68,16 +69,21 @@ func hybridGeneration(_ a: FlagArgs) throws {
   let settings = WarmStartSettings(
     bootstrap: bootstrap, epochs: a.int("epochs", default: 20, min: 1), width: a.int("width", default: 16, min: 1),
     modes: a.int("modes", default: 8, min: 1))
+  var retraining = settings
+  retraining.retrainEvery = a.int("retrain-every", default: max(1, (samples - bootstrap) / 3), min: 1)
+  retraining.retrainEpochs = a.int("retrain-epochs", default: WarmStartSettings.defaultRetrainEpochs, min: 1)
   try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
   for name in configs {
     let parts = name.split(separator: "+").map(String.init)
-    guard let solver = SolverChoice(rawValue: parts[0]), parts.count == 1 || parts[1] == "neural" else {
-      fail("unknown configuration '\(name)'; use a --solver name, optionally with +neural")
+    guard let solver = SolverChoice(rawValue: parts[0]), parts.count == 1 || parts[1] == "neural",
+      parts.count <= 2 || (parts.count == 3 && parts[2] == "retrain")
+    else {
+      fail("unknown configuration '\(name)'; use a --solver name, optionally with +neural or +neural+retrain")
     }
     let recipe = a.string("recipe") ?? "darcy"
     let config = try GenerationConfig(
       recipe: recipe, samples: samples, resolution: n, seed: 0, solver: solver, rtol: rtol,
-      warmStart: parts.count == 2 ? settings : nil)
+      warmStart: parts.count == 3 ? retraining : parts.count == 2 ? settings : nil)
     let out = URL(fileURLWithPath: dir).appendingPathComponent("\(name).nc")
     var times: [Double] = []
     var training: [Double] = []
@@ -104,6 +110,11 @@ func hybridGeneration(_ a: FlagArgs) throws {
       "bootstrap": bootstrap, "rtol": rtol, "iterations": iterations,
       "max_relative_residual": diagnostics.map(\.relativeResidual).max()!,
       "warm_started": diagnostics.filter { $0.warmStarted == true }.count,
+      "warm_start_rounds": diagnostics.map { Int($0.warmStartRound ?? -1) },
+      "retrain_every": config.warmStart?.retrainEvery ?? NSNull(),
+      "retrain_epochs": config.warmStart?.retrainEpochs ?? NSNull(),
+      "training_s_by_round": Dictionary(
+        uniqueKeysWithValues: (last!.trainingSecondsByRound).map { (String($0.key), $0.value) }),
     ])
   }
 }

@@ -3,6 +3,7 @@
 #
 #   bench/generate/crash_resume.sh [--trials 5] [--samples 200] [--resolution 64] [--batch-size 4]
 #                                  [--threads 2] [--seed-random N] [--skip-build] [--no-merge-trial]
+#                                  [--generate-args "MORE pdekit generate OPTIONS"]
 #
 # 1. Reference: one uninterrupted run  pdekit generate darcy --samples N --resolution R
 #    --threads T --batch-size B --out ref.nc --quiet  (timed: T_ref).
@@ -14,6 +15,9 @@
 #    solve_seconds differs by design) with the reference (bench/generate/nc_checksum.py).
 # 3. One extra trial (skip with --no-merge-trial) kills -9 as soon as OUT.tmp appears, i.e. during
 #    the final merge of the parts, the moment a random kill rarely hits.
+# --generate-args adds options to every pdekit generate call (split at spaces), e.g. a warm start with
+# retraining: --generate-args "--solver amg-cg --warm-start neural --bootstrap 16 --retrain-every 40"
+# (the checksums then also cover solver_warm_start and solver_warm_start_round).
 # Prints PASS/FAIL per trial; exits 1 if any trial fails.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,6 +30,7 @@ threads=2
 skip_build=0
 merge_trial=1
 rseed=""
+extra=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --trials) trials="$2"; shift 2 ;;
@@ -36,7 +41,8 @@ while [ $# -gt 0 ]; do
     --seed-random) rseed="$2"; shift 2 ;;
     --skip-build) skip_build=1; shift ;;
     --no-merge-trial) merge_trial=0; shift ;;
-    -h|--help) sed -n 2,20p "$0"; exit 0 ;;
+    --generate-args) extra="$2"; shift 2 ;;
+    -h|--help) sed -n 2,24p "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -56,11 +62,11 @@ trap 'rm -rf "$work"' EXIT
 gen() { # gen OUT [extra args...]   (foreground only)
   local out="$1"; shift
   "$pdekit" generate darcy --samples "$samples" --resolution "$resolution" --threads "$threads" \
-    --batch-size "$batch" --out "$out" --quiet "$@"
+    --batch-size "$batch" --out "$out" --quiet $extra "$@"
 }
 combined() { "$py" "$sum" "$1" --expect-samples "$samples" | "$py" -c 'import json,sys; print(json.load(sys.stdin).get("combined",""))'; }
 
-echo "command: $pdekit generate darcy --samples $samples --resolution $resolution --threads $threads --batch-size $batch --out OUT --quiet [--resume]"
+echo "command: $pdekit generate darcy --samples $samples --resolution $resolution --threads $threads --batch-size $batch --out OUT --quiet $extra [--resume]"
 t0=$(date +%s.%N)
 gen "$work/ref.nc"
 t1=$(date +%s.%N)
@@ -77,7 +83,7 @@ for t in $(seq 1 "$trials"); do
   # Started as a plain background command (not through the shell function), so that $! is the
   # pdekit process itself and kill -9 hits it, not a wrapping subshell.
   "$pdekit" generate darcy --samples "$samples" --resolution "$resolution" --threads "$threads" \
-    --batch-size "$batch" --out "$out" --quiet &
+    --batch-size "$batch" --out "$out" --quiet $extra &
   pid=$!
   sleep "$delay"
   if kill -0 "$pid" 2>/dev/null; then
@@ -123,7 +129,7 @@ if [ "$merge_trial" = 1 ]; then
   trials=$((trials + 1))
   out="$work/trial-merge.nc"
   "$pdekit" generate darcy --samples "$samples" --resolution "$resolution" --threads "$threads" \
-    --batch-size "$batch" --out "$out" --quiet &
+    --batch-size "$batch" --out "$out" --quiet $extra &
   pid=$!
   while kill -0 "$pid" 2>/dev/null && [ ! -e "$out.tmp" ]; do sleep 0.002; done
   if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; state="killed during the merge"; else state="finished before the merge was seen"; fi
