@@ -43,7 +43,7 @@ func runHybridSubcommand(_ name: String, _ args: ArraySlice<String>) {
           args,
           allowed: [
             "n", "samples", "dir", "bootstrap", "epochs", "width", "modes", "rtol", "threads", "configs", "reps",
-            "recipe", "retrain-every", "retrain-epochs",
+            "recipe", "retrain-every", "retrain-epochs", "dim",
           ]))
     } else if name == "hybrid-precond" {
       try hybridPreconditioner(
@@ -63,6 +63,7 @@ func hybridGeneration(_ a: FlagArgs) throws {
   let rtol = a.double("rtol", default: 1e-8)
   let threads = a.int("threads", default: 2, min: 1)
   let reps = a.int("reps", default: 1, min: 1)
+  let dimension = a.int("dim", default: 2, min: 2)
   guard let dir = a.string("dir") else { fail("--dir is required") }
   let configs = (a.string("configs") ?? "cholmod,amg-cg,recycled-cg,amg-cg+neural,recycled-cg+neural")
     .split(separator: ",").map(String.init)
@@ -82,7 +83,7 @@ func hybridGeneration(_ a: FlagArgs) throws {
     }
     let recipe = a.string("recipe") ?? "darcy"
     let config = try GenerationConfig(
-      recipe: recipe, samples: samples, resolution: n, seed: 0, solver: solver, rtol: rtol,
+      recipe: recipe, samples: samples, resolution: n, dimension: dimension, seed: 0, solver: solver, rtol: rtol,
       warmStart: parts.count == 3 ? retraining : parts.count == 2 ? settings : nil)
     let out = URL(fileURLWithPath: dir).appendingPathComponent("\(name).nc")
     var times: [Double] = []
@@ -103,7 +104,8 @@ func hybridGeneration(_ a: FlagArgs) throws {
     let later = Array(iterations[min(bootstrap, iterations.count)...])
     func mean(_ v: [Int]) -> Double { v.isEmpty ? 0 : Double(v.reduce(0, +)) / Double(v.count) }
     emit([
-      "bench": "hybrid_\(recipe)_\(n)x\(n)_\(samples)", "impl": name, "median_s": median(times), "min_s": times.min()!,
+      "bench": "hybrid_\(recipe)_\(dimension == 3 ? "\(n)x\(n)x\(n)" : "\(n)x\(n)")_\(samples)", "impl": name,
+      "median_s": median(times), "min_s": times.min()!,
       "times_s": times, "reps": reps, "threads": threads, "training_s": median(training),
       "solve_s_summed": last!.generation.solveSeconds, "final_training_loss": last!.finalTrainingLoss ?? NSNull(),
       "mean_iterations": mean(iterations), "mean_iterations_after_bootstrap": mean(later),

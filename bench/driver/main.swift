@@ -33,7 +33,7 @@ func parseOptions() -> Options {
         + "       pdekit-bench mm-read --file F [--reps R] [--warmup W]\n"
         + "       pdekit-bench fno-step [--n 64] [--batch 20] [--width 32] [--modes 12] [--reps 5] [--threads 2] [--transform automatic|fft|pruned]\n"
         + "       pdekit-bench fno-ops [--n 64] [--batch 20] [--width 32] [--modes 12] [--reps 7] [--threads 2]   (per-op breakdown)\n"
-        + "       pdekit-bench hybrid --n N --samples S --dir D [--bootstrap B] [--epochs E] [--configs ...] [--reps K]\n"
+        + "       pdekit-bench hybrid --n N --samples S --dir D [--bootstrap B] [--epochs E] [--configs ...] [--reps K] [--dim 2|3] [--rtol R] [--recipe darcy|poisson]\n"
         + "       pdekit-bench hybrid-bandit --n N --samples S [--rtol R] [--cost-scale C]\n"
         + "       pdekit-bench recycling --family darcy|thermal|poisson|helmholtz [--n N] [--pc P] [--configs a,b,c,...] (--help for all)\n")
         .data(using: .utf8)!)
