@@ -10,7 +10,12 @@
 #   bench/recycling/run.sh --quick    # smoke test at 32², 10 systems (a minute)
 #   bench/recycling/run.sh --part 2d  # only the 2D part of the default grid (--part 3d: only 3D), so
 #                                     # that the two parts can run side by side on 2 cores; --part
-#                                     # large: Helmholtz 128² and 200² nodes, Darcy 2D unpreconditioned
+#                                     # large: Helmholtz 128² and 200² nodes, Darcy 2D unpreconditioned;
+#                                     # --part helmholtz3d: 3D Helmholtz 32³, 48³, 64³ nodes (up to
+#                                     # 524,288 unknowns) under a memory cap (HELM3D_VMEM_KB, default
+#                                     # 12 GB) and a per-configuration time cap (HELM3D_TIME_LIMIT, 1200 s);
+#                                     # --part helmholtz3d-small (32³, 48³) and --part helmholtz3d-large
+#                                     # (64³) split it in two for the 2 cores
 #   bench/recycling/run.sh --peer     # also KryPy (krypy_peer.py) on exported 2D Darcy/Poisson 48² systems
 #
 # Threads: OPENBLAS_NUM_THREADS=1 (the solvers are single-threaded; the machine has 2 cores).
@@ -26,8 +31,8 @@ while [ $# -gt 0 ]; do
   --part)
     PART=${1:-}
     shift || true
-    case "$PART" in 2d | 3d | large | all) ;; *)
-      echo "run.sh: --part needs 2d, 3d, large or all" >&2
+    case "$PART" in 2d | 3d | large | helmholtz3d | helmholtz3d-small | helmholtz3d-large | all) ;; *)
+      echo "run.sh: --part needs 2d, 3d, large, helmholtz3d, helmholtz3d-small, helmholtz3d-large or all" >&2
       exit 2
       ;;
     esac
@@ -36,7 +41,7 @@ while [ $# -gt 0 ]; do
   --quick) MODE=quick ;;
   --peer) PEER=1 ;;
   -h | --help)
-    sed -n '2,15p' "$0"
+    sed -n '2,20p' "$0"
     exit 0
     ;;
   *)
@@ -114,7 +119,44 @@ default)
     done
     run recycling --family darcy --n 100 --rtol 1e-8 --pc none --configs a,c,a-cg,c-rcg
   fi
-  if [ "$PART" != 2d ] && [ "$PART" != large ]; then
+  case "$PART" in helmholtz3d*) ;; *) false ;; esac && H3=1 || H3=0
+  if [ "$H3" = 1 ] || [ "$PART" = all ]; then
+    # 7. 3D Helmholtz, frequency 1.5 (points per shortest wavelength: 14.5 at 32³, 21.9 at 48³,
+    #    29.4 at 64³ nodes), ILU(0), 10 systems, at most 2000 iterations per system. (At frequency 2,
+    #    32³, GCRO-DR(40,20)+ILU(0) stalls at ‖r‖/‖b‖ ≈ 3e-2 after 4000 iterations.) (d) is complex
+    #    UMFPACK on the n×n complex matrix with METIS ordering — at 32³ 7× faster than real UMFPACK
+    #    with AMD on the 2n block form (d-direct) — under `ulimit -v`, so that a factorization that
+    #    does not fit fails with UMFPACK's out-of-memory status instead of swapping; a configuration
+    #    still running after the time cap is recorded as failed with that time (a lower bound of its
+    #    cost) and ends its invocation, so (d) runs last.
+    VMEM=${HELM3D_VMEM_KB:-12000000}
+    CAP=${HELM3D_TIME_LIMIT:-1200}
+    FREQ3=${HELM3D_FREQUENCY:-1.5}
+    capped() {
+      local rc=0
+      (
+        ulimit -v "$VMEM"
+        run "$@" --time-limit "$CAP"
+      ) || rc=$?
+      if [ "$rc" != 0 ]; then # a crash (e.g. an allocation refused by the cap) is recorded too
+        echo "{\"impl\": \"invocation-crashed\", \"failed\": \"pdekit-bench exited with status $rc\", \"failed_after_s\": 0}" >>"$RAW"
+      fi
+    }
+    H3ARGS="--family helmholtz --dim 3 --systems 10 --frequency $FREQ3 --pc ilu0 --max-iterations 2000 --umfpack-ordering metis"
+    if [ "$PART" != helmholtz3d-large ]; then
+      for n in 32 48; do
+        capped recycling $H3ARGS --n $n --rtol 1e-8 --direct-check 1 --configs c,a,b,d-zlu
+        capped recycling $H3ARGS --n $n --rtol 1e-5 --direct-check 1 --configs c,b,d-zlu
+      done
+    fi
+    if [ "$PART" != helmholtz3d-small ]; then
+      # 64³: no reference solve (the driver's reference is the real-form UMFPACK); the true residual
+      # of every solution is still checked. GMRES(40) cold (a) is left out for time: at 32³ and 48³
+      # it converges on no system, and warm GMRES (b) is the stronger of the two.
+      capped recycling $H3ARGS --n 64 --rtol 1e-8 --direct-check 0 --configs c,b,d-zlu
+    fi
+  fi
+  if [ "$PART" = 3d ] || [ "$PART" = all ]; then
     # 6. 3D Darcy 64³ (262,144 unknowns), 10 systems, CHOLMOD checked on 1 (43 s per factorization).
     run recycling --family darcy --dim 3 --n 64 --systems 10 --direct-check 1 --rtol 1e-8 --pc amg \
       --configs c-rcg,d-amg,a-cg --repeat 3
