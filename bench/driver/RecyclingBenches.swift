@@ -21,6 +21,7 @@
 //   b, b-cg  the same with a warm start from the previous system in greedy order
 //   c        GCRO-DR(m, k) + warm start + greedy order (PDEKit recycling)
 //   c1       the same with one harmonic Ritz update per solve (GCRODR.maxUpdatesPerSolve = 1)
+//   c-cgs2   the same as c with a second Gram–Schmidt pass at every step (alwaysReorthogonalize)
 //   c-rcg    recycled (deflated) CG(k) + warm start + greedy order (SPD families)
 //   d-direct CHOLMOD (SPD) / UMFPACK per system through `LinearSolver` (symbolic analysis reused)
 //   d-zlu    helmholtz: complex UMFPACK on the n×n complex matrix (not the 2n real block form),
@@ -59,8 +60,10 @@ let recyclingHelp = """
     --systems S        number of systems in the sequence (default 100)
     --rtol R           relative residual tolerance ‖b − Ax‖ ≤ R‖b‖ (default 1e-8)
     --pc P             none | jacobi | ilu0 | amg, for the Krylov configurations (default none)
-    --configs LIST     comma-separated subset of a,a-cg,b,b-cg,c,c1,c-rcg,d-direct,d-zlu,d-amg,d-fixed,
-                       d-bcg (default: all that apply to the family); d-zlu: complex UMFPACK (helmholtz)
+    --configs LIST     comma-separated subset of a,a-cg,b,b-cg,c,c1,c-cgs2,c-rcg,d-direct,d-zlu,d-amg,
+                       d-fixed,d-bcg (default: all that apply to the family); c1: GCRO-DR with one Ritz
+                       update per solve; c-cgs2: GCRO-DR with CGS2 at every step; d-zlu: complex UMFPACK
+                       (helmholtz)
     --umfpack-ordering O  amd | metis | cholmod | best: fill-reducing ordering of d-zlu (default amd,
                        UMFPACK's own; metis is nested dissection, less fill on 3D grids)
     --repeat R         rounds of all configurations (default 1)
@@ -162,9 +165,14 @@ func makeRecyclingSequence(family: String, n: Int, dim: Int, count: Int, seed: U
   }
 }
 
-/// The reference solutions of the first `count` systems: CHOLMOD (SPD) or UMFPACK per system,
-/// pattern reused.
+/// The reference solutions of the first `count` systems: CHOLMOD (SPD), complex UMFPACK with METIS
+/// ordering (complex families: at 32³ Helmholtz 7× faster than real UMFPACK on the block form) or
+/// UMFPACK per system, pattern reused.
 func directSolutions(_ s: RecyclingSequence, count: Int) throws -> [[Double]] {
+  if let complex = s.complex {
+    var lu: ComplexUmfpackLU?
+    return try complex.prefix(count).map { try solveComplex($0, &lu, ordering: .metis) }
+  }
   let ws = DirectSolverWorkspace(kind: s.spd ? .cholmod : .umfpack)
   var factored = false
   return try s.systems.prefix(count).map { system in
@@ -172,6 +180,20 @@ func directSolutions(_ s: RecyclingSequence, count: Int) throws -> [[Double]] {
     factored = true
     return try ws.solve(system.rhs)
   }
+}
+
+/// Solves one complex system with `lu`, refactoring it (symbolic analysis reused) or, when nil,
+/// creating it; returns x in the real form's layout [Re x; Im x].
+func solveComplex(_ c: ComplexSparseSystem, _ lu: inout ComplexUmfpackLU?, ordering: UmfpackOrdering) throws
+  -> [Double]
+{
+  if let lu {
+    try lu.refactor(real: c.realPart.values, imaginary: c.imaginaryPart.values)
+  } else {
+    lu = try ComplexUmfpackLU(real: c.realPart, imaginary: c.imaginaryPart.values, ordering: ordering)
+  }
+  let x = try lu!.solve(re: c.rhs.map(\.re), im: c.rhs.map(\.im))
+  return x.re + x.im
 }
 
 func norm2(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
@@ -233,7 +255,9 @@ func recyclingBench(_ args: FlagArgs) throws {
     family: family, n: n, dim: dim, count: count, seed: seed, frequency: frequency)
   let assembleSeconds = now() - t0
   let unknowns = s.systems[0].matrix.rows
-  let allConfigs = ["a", "a-cg", "b", "b-cg", "c", "c1", "c-rcg", "d-direct", "d-zlu", "d-amg", "d-fixed", "d-bcg"]
+  let allConfigs = [
+    "a", "a-cg", "b", "b-cg", "c", "c1", "c-cgs2", "c-rcg", "d-direct", "d-zlu", "d-amg", "d-fixed", "d-bcg",
+  ]
   let configs = args.string("configs").map { $0.split(separator: ",").map(String.init) } ?? allConfigs
   if let bad = configs.first(where: { !allConfigs.contains($0) }) {
     fail("unknown configuration \(bad) in --configs (known: \(allConfigs.joined(separator: ",")))")
@@ -254,7 +278,8 @@ func recyclingBench(_ args: FlagArgs) throws {
   header["assemble_s"] = assembleSeconds
   header["reference_direct_s"] = referenceSeconds
   header["direct_checked_systems"] = checked
-  header["reference"] = checked == 0 ? "none" : s.spd ? "cholmod" : "umfpack"
+  header["reference"] =
+    checked == 0 ? "none" : s.spd ? "cholmod" : s.complex != nil ? "complex umfpack (metis)" : "umfpack"
   if family == "helmholtz" { header["frequency"] = frequency }
   emit(header)
   fflush(nil)  // all streams: a long run shows each line as it finishes
@@ -301,13 +326,17 @@ func recyclingBench(_ args: FlagArgs) throws {
       case "b-cg": return .success(try sequence(.independent(.cg(preconditioner: pc), warmStart: true), .greedy))
       default: return .success(try sequence(.recycledCG(k: rcgK, preconditioner: pc), .greedy))
       }
-    case "c1":
-      // GCRO-DR with one harmonic Ritz update per solve (the first cycle), same ordering, warm
-      // start and preconditioner refresh as `solveSequence`.
+    case "c1", "c-cgs2":
+      // GCRO-DR variants through the same loop as `solveSequence` (greedy order, warm start,
+      // preconditioner refreshed): c1 updates the recycled space once per solve (the first
+      // cycle), c-cgs2 orthogonalizes twice at every Arnoldi step (the behaviour before the DGKS
+      // criterion became the default).
       let start = now()
       let order = try SequenceOrdering.greedy.permutation(s.features)
       let orderingSeconds = now() - start
-      let solver = GCRODR(dimension: unknowns, restart: m, recycle: k, maxUpdatesPerSolve: 1)
+      let solver = GCRODR(
+        dimension: unknowns, restart: m, recycle: k, maxUpdatesPerSolve: config == "c1" ? 1 : nil)
+      solver.alwaysReorthogonalize = config == "c-cgs2"
       var preconditioner: Preconditioner?
       var previous: CSRMatrix<Double>?
       var setup = 0.0
@@ -318,7 +347,7 @@ func recyclingBench(_ args: FlagArgs) throws {
         converged: Array(repeating: false, count: count), totalSeconds: 0, setupSeconds: 0,
         orderingSeconds: orderingSeconds,
         method: "gcrodr(\(m),\(k))" + (pc == .none ? "" : "+\(pc)")
-          + "+warm greedy, 1 Ritz update per solve")
+          + (config == "c1" ? "+warm greedy, 1 Ritz update per solve" : "+warm greedy, CGS2 every step"))
       for i in order {
         let a = s.systems[i].matrix
         var changed = true
@@ -357,19 +386,12 @@ func recyclingBench(_ args: FlagArgs) throws {
       var peak = 0.0
       var entries = 0.0
       for c in complex {
-        if let lu {
-          try lu.refactor(real: c.realPart.values, imaginary: c.imaginaryPart.values)
-        } else {
-          let first = try ComplexUmfpackLU(
-            real: c.realPart, imaginary: c.imaginaryPart.values, ordering: umfpackOrdering)
-          setup = first.analyzeSeconds
-          lu = first
-        }
+        let first = lu == nil
+        solutions.append(try solveComplex(c, &lu, ordering: umfpackOrdering))
+        if first { setup = lu!.analyzeSeconds }
         factorSeconds += lu!.factorSeconds
         peak = max(peak, lu!.peakMemoryBytes)
         entries = max(entries, lu!.factorEntries)
-        let x = try lu!.solve(re: c.rhs.map(\.re), im: c.rhs.map(\.im))
-        solutions.append(x.re + x.im)
         // One line per factorization, so that a run cut by --time-limit still shows what one costs.
         emit([
           "impl": "progress", "config": "d-zlu", "system": solutions.count - 1, "factor_s": lu!.factorSeconds,

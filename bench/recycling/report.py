@@ -26,11 +26,11 @@ import json
 import statistics
 import sys
 
-RECYCLING = ("c", "c1", "c-rcg")
+RECYCLING = ("c", "c1", "c-cgs2", "c-rcg")
 BASELINE_A = ("a", "a-cg")
 WARM_B = ("b", "b-cg")
 BEST_D = ("d-direct", "d-zlu", "d-amg", "d-fixed", "d-bcg")
-ORDER = ["a", "a-cg", "b", "b-cg", "c", "c1", "c-rcg", "d-direct", "d-zlu", "d-amg", "d-fixed", "d-bcg",
+ORDER = ["a", "a-cg", "b", "b-cg", "c", "c1", "c-cgs2", "c-rcg", "d-direct", "d-zlu", "d-amg", "d-fixed", "d-bcg",
          "e-krypy-gmres",
          "e-krypy-cg"]
 LABEL = {
@@ -40,6 +40,7 @@ LABEL = {
     "b-cg": "(b) CG, warm start, greedy order",
     "c": "(c) GCRO-DR(40,20), warm, greedy",
     "c1": "(c) GCRO-DR(40,20), 1 Ritz update per solve, warm, greedy",
+    "c-cgs2": "(c) GCRO-DR(40,20), CGS2 at every step (before DGKS), warm, greedy",
     "c-rcg": "(c) recycled CG(10), warm, greedy",
     "d-direct": "(d) CHOLMOD/UMFPACK, symbolic reuse",
     "d-zlu": "(d) complex UMFPACK (n×n complex), symbolic reuse",
