@@ -67,7 +67,10 @@ def load(paths):
                     continue  # the peer's lines join the driver invocation that exported its systems
                 if impl == "command":
                     groups.append({"cmd": d["cmd"], "setup": None, "runs": {}})
-                elif impl in ("meta", "meta-end", "progress"):
+                elif impl == "progress":
+                    if groups:
+                        groups[-1].setdefault("progress", {}).setdefault(d["config"], []).append(d)
+                elif impl in ("meta", "meta-end"):
                     continue
                 elif impl == "setup":
                     if not groups:
@@ -158,7 +161,13 @@ def report(groups):
                 out.append(f"| {LABEL.get(name, name)} | skipped: {x['skipped']} | | | | | | | |")
                 continue
             if "failed" in x:
-                out.append(f"| {LABEL.get(name, name)} | **FAILED**: {x['failed']} | >= {x['after']:.1f} "
+                done = g.get("progress", {}).get(name, [])
+                note = ""
+                if done:
+                    f = [p["factor_s"] for p in done]
+                    note = (f"; {len(done)} of {s['systems']} systems factored before that, factorization "
+                            f"median {statistics.median(f):.1f} s, peak {max(p['peak_memory_gb'] for p in done):.2f} GB")
+                out.append(f"| {LABEL.get(name, name)} | **FAILED**: {x['failed']}{note} | >= {x['after']:.1f} "
                            f"(ran before failing) | | | | | | |")
                 continue
             ratio = fmt_ratio((name, x), c) if c else "—"
@@ -194,7 +203,7 @@ def report(groups):
             name, x = max(r["failed_d"], key=lambda f: f[1]["after"])
             d_text = f"{name} FAILED after {x['after']:.0f} s ({x['failed']})"
             d_ratio = f">={x['after'] / c[1]['median']:.2f}"
-            win = "no (recycling did not converge)" if c[1]["unconverged"] else "**yes** ((d) cannot run)"
+            win = "no (recycling did not converge)" if c[1]["unconverged"] else "**yes** ((d) failed, ratio a lower bound)"
         peer = ", ".join(f"{n[8:]}: {pair(sm, n, m)}" for n, m in (("e-krypy-gmres", "c"), ("e-krypy-cg", "c-rcg"))
                          if n in sm and m in sm) or "—"
         unc = f" ({c[1]['unconverged']} unconv.)" if c[1]["unconverged"] else ""
