@@ -25,9 +25,14 @@ public struct HelmholtzRecipe: DatasetRecipe {
     RecipeParameter(
       "min_points_per_wavelength", 6, "refuse grids coarser than this at the shortest wavelength", range: 2...1000),
   ]
+  /// UMFPACK in 2D and 3D. The default frequency 4 defeats GMRES and GCRO-DR with ILU(0) (2D
+  /// 64²: no convergence in 10,000 iterations; 3D 32³ at frequency 2: GCRO-DR(40,20)+ILU(0) stalls
+  /// at ‖r‖/‖b‖ ≈ 3e-2), and the default solver cannot depend on the frequency. At low frequency
+  /// in 3D, `--solver gcrodr` is the faster choice (bench/RESULTS.md, "3D Helmholtz": frequency
+  /// 1.5, 32³ nodes, 10 samples, GCRO-DR+ILU(0) 5.8–7.7× faster than complex UMFPACK with METIS).
   public static func defaultSolver(resolution: Int, dimension: Int) -> SolverChoice { .umfpack }
   public static let defaultSolverRule =
-    "umfpack (the indefinite block system defeats GMRES+ILU(0) at useful frequencies)"
+    "umfpack (at the default frequency 4 GMRES/GCRO-DR+ILU(0) do not converge); in 3D at frequency <= 1.5, --solver gcrodr is faster (bench/RESULTS.md)"
   public static let dimensions = [2, 3]
 
   let resolution: Int

@@ -78,7 +78,12 @@ def load(paths):
                     groups[-1]["setup"] = d
                 elif groups:
                     groups[-1]["runs"].setdefault(impl, []).append(d)
-    return [g for g in groups if g["setup"] is not None and g["runs"]]
+    groups = [g for g in groups if g["setup"] is not None and g["runs"]]
+    for g in groups:  # an environment prefix (e.g. OPENBLAS_CORETYPE=SkylakeX) goes into the title
+        env = g["cmd"].split("pdekit-bench")[0].strip()
+        if env:
+            g["setup"] = dict(g["setup"], env=env)
+    return groups
 
 
 def summarize(lines):
@@ -108,8 +113,9 @@ def title(s):
     size = f"{s['n']}^{s['dim']}".replace("^2", "²").replace("^3", "³")
     extra = f", frequency {s['frequency']:g}" if "frequency" in s else ""
     fixed = ", fixed matrix (only b varies)" if s["fixed_matrix"] else ""
+    env = f", {s['env']}" if "env" in s else ""
     return (f"{fam} {s['dim']}D {size} ({s['unknowns']:,} unknowns{extra}{fixed}), {s['systems']} systems, "
-            f"rtol {s['rtol']:g}, pc {s['pc']}")
+            f"rtol {s['rtol']:g}, pc {s['pc']}{env}")
 
 
 def best(summary, names):
@@ -234,8 +240,9 @@ def plot(rows, path):
             name, dtime, bound = name + " FAILED", x["after"], True
         ratio = dtime / r["c"][1]["median"]
         ok = r["c"][1]["unconverged"] == 0
+        env = "\n" + s["env"].replace("OPENBLAS_CORETYPE=", "") if "env" in s else ""
         labels.append(f"{s['family']} {s['dim']}D {s['unknowns'] // 1000}k\nrtol {s['rtol']:g}, {s['pc']}"
-                      f"\n{r['c'][0]} vs {name}")
+                      f"\n{r['c'][0]} vs {name}{env}")
         ratios.append(ratio)
         colors.append("tab:green" if ok and ratio > 1 else "tab:red")
         hatches.append("//" if bound else "")
