@@ -208,8 +208,14 @@ def report(groups):
             # Every (d) configuration failed: the time it ran before failing bounds its cost below.
             name, x = max(r["failed_d"], key=lambda f: f[1]["after"])
             d_text = f"{name} FAILED after {x['after']:.0f} s ({x['failed']})"
-            d_ratio = f">={x['after'] / c[1]['median']:.2f}"
-            win = "no (recycling did not converge)" if c[1]["unconverged"] else "**yes** ((d) failed, ratio a lower bound)"
+            bound = x["after"] / c[1]["median"]
+            d_ratio = f">={bound:.2f}"
+            if c[1]["unconverged"]:
+                win = "no (recycling did not converge)"
+            elif bound >= 1:
+                win = "**yes** ((d) failed, ratio a lower bound)"
+            else:
+                win = "undetermined ((d) failed before (c)'s time)"
         peer = ", ".join(f"{n[8:]}: {pair(sm, n, m)}" for n, m in (("e-krypy-gmres", "c"), ("e-krypy-cg", "c-rcg"))
                          if n in sm and m in sm) or "—"
         unc = f" ({c[1]['unconverged']} unconv.)" if c[1]["unconverged"] else ""

@@ -59,8 +59,10 @@ RAW=bench/recycling/results/raw-$STAMP-$PART.jsonl
 echo "{\"impl\": \"meta\", \"mode\": \"$MODE\", \"host\": \"$(hostname)\", \"cpus\": $(getconf _NPROCESSORS_ONLN), \"start\": \"$STAMP\", \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" >"$RAW"
 
 run() {
-  echo "{\"impl\": \"command\", \"cmd\": \"pdekit-bench $*\"}" >>"$RAW"
-  echo "+ pdekit-bench $*" >&2
+  local env=""
+  if [ -n "${OPENBLAS_CORETYPE:-}" ]; then env="OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE "; fi
+  echo "{\"impl\": \"command\", \"cmd\": \"${env}pdekit-bench $*\"}" >>"$RAW"
+  echo "+ ${env}pdekit-bench $*" >&2
   "$BENCH" "$@" >>"$RAW"
 }
 
@@ -122,10 +124,10 @@ default)
   case "$PART" in helmholtz3d*) ;; *) false ;; esac && H3=1 || H3=0
   if [ "$H3" = 1 ] || [ "$PART" = all ]; then
     # 7. 3D Helmholtz, frequency 1.5 (points per shortest wavelength: 14.5 at 32³, 21.9 at 48³,
-    #    29.4 at 64³ nodes), ILU(0), 10 systems, at most 2000 iterations per system. (At frequency 2,
-    #    32³, GCRO-DR(40,20)+ILU(0) stalls at ‖r‖/‖b‖ ≈ 3e-2 after 4000 iterations.) (d) is complex
-    #    UMFPACK on the n×n complex matrix with METIS ordering — at 32³ 7× faster than real UMFPACK
-    #    with AMD on the 2n block form (d-direct) — under `ulimit -v`, so that a factorization that
+    #    29.4 at 64³ nodes), ILU(0). (At frequency 2, 32³, GCRO-DR(40,20)+ILU(0) stalls at
+    #    ‖r‖/‖b‖ ≈ 3e-2 after 4000 iterations.) (d) is complex UMFPACK (64-bit interface) on the n×n
+    #    complex matrix with METIS ordering — at 32³ 6.9× faster than real UMFPACK with AMD on the
+    #    2n block form (d-direct), bench/recycling/raw/*-explore.jsonl — under `ulimit -v`, so that a factorization that
     #    does not fit fails with UMFPACK's out-of-memory status instead of swapping; a configuration
     #    still running after the time cap is recorded as failed with that time (a lower bound of its
     #    cost) and ends its invocation, so (d) runs last.
@@ -142,20 +144,31 @@ default)
         echo "{\"impl\": \"invocation-crashed\", \"failed\": \"pdekit-bench exited with status $rc\", \"failed_after_s\": 0}" >>"$RAW"
       fi
     }
-    H3ARGS="--family helmholtz --dim 3 --systems 10 --frequency $FREQ3 --pc ilu0 --umfpack-ordering metis"
+    H3ARGS="--family helmholtz --dim 3 --frequency $FREQ3 --pc ilu0 --umfpack-ordering metis"
     if [ "$PART" != helmholtz3d-large ]; then
       # c-cgs2: GCRO-DR with a second Gram–Schmidt pass at every step, as before the DGKS
       # criterion. (a) and (b) only at 32³ with at most 1000 iterations per system (neither
       # converges there; their times are lower bounds), for time on the shared 2-core machine.
-      capped recycling $H3ARGS --n 32 --rtol 1e-8 --max-iterations 1000 --direct-check 1 --configs c,c-cgs2,a,b,d-zlu
-      capped recycling $H3ARGS --n 48 --rtol 1e-8 --max-iterations 2000 --direct-check 1 --configs c,d-zlu
-      capped recycling $H3ARGS --n 32 --rtol 1e-5 --max-iterations 1000 --direct-check 1 --configs c,b,d-zlu
-      capped recycling $H3ARGS --n 48 --rtol 1e-5 --max-iterations 2000 --direct-check 1 --configs c,d-zlu
+      capped recycling $H3ARGS --systems 10 --n 32 --rtol 1e-8 --max-iterations 1000 --direct-check 1 \
+        --configs c,c-cgs2,a,b,d-zlu
+      capped recycling $H3ARGS --systems 10 --n 32 --rtol 1e-5 --max-iterations 1000 --direct-check 1 --configs c,b,d-zlu
+      capped recycling $H3ARGS --systems 10 --n 48 --rtol 1e-8 --max-iterations 2000 --direct-check 1 --configs c,d-zlu
+      capped recycling $H3ARGS --systems 10 --n 48 --rtol 1e-5 --max-iterations 2000 --direct-check 1 --configs c,d-zlu
+      # DGKS against CGS2, 3 interleaved rounds.
+      run recycling $H3ARGS --systems 10 --n 24 --rtol 1e-8 --max-iterations 2000 --direct-check 0 \
+        --configs c,c-cgs2 --repeat 3
+      # The same 32³ comparison with OpenBLAS's AVX-512 kernels (Debian's OpenBLAS falls back to
+      # Prescott kernels on this CPU; UMFPACK's dense frontal updates gain most), 2 rounds.
+      OPENBLAS_CORETYPE=SkylakeX capped recycling $H3ARGS --systems 10 --n 32 --rtol 1e-8 --max-iterations 1000 \
+        --direct-check 1 --configs c,d-zlu --repeat 2
     fi
     if [ "$PART" != helmholtz3d-small ]; then
-      # 64³: no reference solve (the driver's reference is a direct solve); the true residual of
-      # every solution is still checked.
-      capped recycling $H3ARGS --n 64 --rtol 1e-8 --max-iterations 2000 --direct-check 0 --configs c,d-zlu
+      # 64³ (524,288 unknowns): no reference solve, the true residual of every solution is
+      # checked. 3 systems (so that (c) finishes under the cap on a loaded machine), then 10.
+      capped recycling $H3ARGS --systems 3 --n 64 --rtol 1e-8 --max-iterations 2000 --direct-check 0 \
+        --configs c,d-zlu
+      capped recycling $H3ARGS --systems 10 --n 64 --rtol 1e-8 --max-iterations 2000 --direct-check 0 \
+        --configs c,d-zlu
     fi
   fi
   if [ "$PART" = 3d ] || [ "$PART" = all ]; then
