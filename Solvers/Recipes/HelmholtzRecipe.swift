@@ -29,7 +29,9 @@ public struct HelmholtzRecipe: DatasetRecipe {
   /// 64²: no convergence in 10,000 iterations; 3D 32³ at frequency 2: GCRO-DR(40,20)+ILU(0) stalls
   /// at ‖r‖/‖b‖ ≈ 3e-2), and the default solver cannot depend on the frequency. At low frequency
   /// in 3D, `--solver gcrodr` is the faster choice (bench/RESULTS.md, "3D Helmholtz": frequency
-  /// 1.5, 32³ nodes, 10 samples, GCRO-DR+ILU(0) 5.8–7.7× faster than complex UMFPACK with METIS).
+  /// 1.5, 10 samples, GCRO-DR(40,20)+ILU(0) 2.7–7.7× faster than complex UMFPACK with METIS at 32³
+  /// nodes and ≥ 1.6× at 48³; the generator's `umfpack` factors the real block form with AMD,
+  /// which was slower still: 6.9× behind complex UMFPACK at 32³).
   public static func defaultSolver(resolution: Int, dimension: Int) -> SolverChoice { .umfpack }
   public static let defaultSolverRule =
     "umfpack (at the default frequency 4 GMRES/GCRO-DR+ILU(0) do not converge); in 3D at frequency <= 1.5, --solver gcrodr is faster (bench/RESULTS.md)"
