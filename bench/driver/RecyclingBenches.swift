@@ -559,7 +559,9 @@ final class ConfigurationWatchdog: @unchecked Sendable {
         FileHandle.standardError.write(
           "pdekit-bench recycling: \(config) still running after --time-limit \(seconds) s; recorded as failed, ending the invocation\n"
             .data(using: .utf8)!)
-        exit(0)
+        // _exit, not exit: exit would run the process's exit handlers while the main thread is
+        // still inside the abandoned factorization (a segmentation fault, seen at 48³).
+        _exit(0)
       }
     }
   }
