@@ -76,8 +76,9 @@ public final class GCRODR {
   /// Whether every Arnoldi step orthogonalizes twice (CGS2, as GMRES.swift). The default, false,
   /// runs the second pass only when the first shrank the vector below 1/√2 of its norm (the
   /// criterion of Daniel, Gragg, Kaufman & Stewart, Math. Comp. 30 (1976)), which keeps the basis
-  /// orthogonal to working precision at about half the cost: with 20 recycled vectors and m = 40,
-  /// orthogonalization against [C, V] is most of an iteration's work on a 7-point stencil.
+  /// orthogonal to working precision and skips the second pass where the first does not cancel.
+  /// With a good recycled space the first pass often does cancel (a new Krylov vector lies largely
+  /// in span(C)), so the saving is small there: 1.05× on 3D Helmholtz sequences (bench/RESULTS.md).
   public var alwaysReorthogonalize = false
   /// Dimension of the recycled space currently held (at most k + 1, when a complex pair straddles k).
   public private(set) var recycleDimension = 0
