@@ -14,7 +14,8 @@
 //     sets C ← Q, U ← U R⁻¹ (a rank-deficient R is truncated by an SVD of R);
 //  2. at every cycle projects the residual: x += M⁻¹ U Cᵀr, r ← (I − CCᵀ) r;
 //  3. runs m − k Arnoldi steps on (I − CCᵀ) A M⁻¹ from r/‖r‖, orthogonalizing against [C, V]
-//     by classical Gram–Schmidt applied twice (CGS2, as GMRES.swift), giving
+//     by classical Gram–Schmidt with a second pass when the first cancels (DGKS criterion,
+//     η = 1/√2; `alwaysReorthogonalize` forces CGS2 as GMRES.swift), giving
 //     A M⁻¹ V_j = C B_j + V_{j+1} H̄_j; the least-squares problem min ‖βe₁ − H̄ y‖ is solved by
 //     Givens rotations and the C-part is cancelled by U: x += M⁻¹ (V y − U B y);
 //  4. extracts k new vectors from the harmonic Ritz problem of A M⁻¹ on V̂ = [U D, V_j]
@@ -72,6 +73,13 @@ public final class GCRODR {
   /// every cycle, as Parks et al.; 1 only the first cycle of each solve (cheaper: the extraction
   /// costs about 3(m + 1)k n flops a cycle).
   public var maxUpdatesPerSolve: Int?
+  /// Whether every Arnoldi step orthogonalizes twice (CGS2, as GMRES.swift). The default, false,
+  /// runs the second pass only when the first shrank the vector below 1/√2 of its norm (the
+  /// criterion of Daniel, Gragg, Kaufman & Stewart, Math. Comp. 30 (1976)), which keeps the basis
+  /// orthogonal to working precision and skips the second pass where the first does not cancel.
+  /// With a good recycled space the first pass often does cancel (a new Krylov vector lies largely
+  /// in span(C)), so the saving is small there: 1.05× on 3D Helmholtz sequences (bench/RESULTS.md).
+  public var alwaysReorthogonalize = false
   /// Dimension of the recycled space currently held (at most k + 1, when a complex pair straddles k).
   public private(set) var recycleDimension = 0
   /// Whether the guard dropped the space for good (`StaleGuard.Action.drop`).
@@ -127,6 +135,9 @@ public final class GCRODR {
   }
 
   deinit { small.deallocate() }
+
+  /// The DGKS threshold η = 1/√2.
+  let dgksEta = 0.5.squareRoot()
 
   /// Forgets the recycled space (and re-enables recycling after a `.drop`).
   public func resetRecycleSpace() {
@@ -284,10 +295,11 @@ public final class GCRODR {
             let vnext = V + (kk + 1) * n
             a.apply(z, vnext)
             let applied = nrm2(vnext, n)
-            // CGS2 against [C, V_0..kk]: coefficients B[:, kk] and H[:, kk].
+            // CGS against [C, V_0..kk], twice if needed: coefficients B[:, kk] and H[:, kk].
             for i in 0...kk { hess[kk * ld + i] = 0 }
             for i in 0..<kc { bMat[kk * ldb + i] = 0 }
-            for _ in 0..<2 {
+            var hnext = 0.0
+            for pass in 0..<2 {
               if kc > 0 { BLAS.gemv(.none, m: kc, n: n, alpha: 1, a: cRows[0], lda: n, x: vnext, beta: 0, y: cc) }
               BLAS.gemv(.none, m: kk + 1, n: n, alpha: 1, a: V, lda: n, x: vnext, beta: 0, y: hc)
               if kc > 0 {
@@ -296,8 +308,11 @@ public final class GCRODR {
               BLAS.gemv(.transpose, m: kk + 1, n: n, alpha: -1, a: V, lda: n, x: hc, beta: 1, y: vnext)
               for i in 0...kk { hess[kk * ld + i] += hc[i] }
               for i in 0..<kc { bMat[kk * ldb + i] += cc[i] }
+              hnext = nrm2(vnext, n)
+              // DGKS: a second pass only when the first removed more than 1 − η² of the vector
+              // (cancellation, where one classical Gram–Schmidt pass loses orthogonality).
+              if pass == 0 && !alwaysReorthogonalize && hnext >= dgksEta * applied { break }
             }
-            let hnext = nrm2(vnext, n)
             hess[kk * ld + kk + 1] = hnext
             for i in 0...(kk + 1) { hOrig[kk * ld + i] = hess[kk * ld + i] }
             let rho = applyPreviousRotations(hess, column: kk, ld: ld, cos: cs, sin: sn)

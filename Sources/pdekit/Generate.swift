@@ -24,6 +24,7 @@ struct Generate: ParsableCommand {
 
       Example: pdekit generate darcy --samples 64 --resolution 32 --out darcy.nc && pdekit info darcy.nc
       Example: pdekit generate navier-stokes --samples 20 --resolution 64 --param nu=1e-4 --param t_end=30 --out ns.nc
+      Example: pdekit generate helmholtz --dimension 3 --resolution 32 --param frequency=1.5 --solver gcrodr --out h3.nc
 
       Warm start (darcy, poisson; iterative solvers): --warm-start neural solves the first --bootstrap \
       samples cold, trains an FNO on them in-process, and starts every later solve from its prediction \

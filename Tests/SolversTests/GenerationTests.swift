@@ -152,7 +152,7 @@ struct GenerationTests {
     } throws: { e in "\(e)".contains("tauu") && "\(e)".contains("tau") }
     #expect(throws: GenerationError.self) { try GenerationConfig(recipe: "darcy", samples: 0, resolution: 8) }
     #expect(throws: GenerationError.self) {
-      try GenerationConfig(recipe: "helmholtz", samples: 1, resolution: 16, dimension: 3)
+      try GenerationConfig(recipe: "helmholtz", samples: 1, resolution: 16, dimension: 1)
     }
     let missing = dir.appendingPathComponent("no/such/folder/x.nc")
     #expect(throws: GenerationError.self) { try DatasetGenerator.run(cfg, output: missing) }

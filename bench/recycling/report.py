@@ -14,7 +14,11 @@ bound of what converging would cost; its ratios are marked with ">=" (when it is
 and a recycling configuration with unconverged systems never counts as a win.
 
 The summary table and the plot map every invocation that has both a recycling configuration (c,
-c-rcg) and a best-baseline configuration (d-*): y = best d time / best c time.
+c-rcg) and a best-baseline configuration (d-*): y = best d time / best c time. A configuration
+that failed (a "failed" line: UMFPACK out of memory under `ulimit -v`, or killed by run.sh's
+wall-time cap) is shown as FAILED with the seconds it ran before failing; when every (d)
+configuration of an invocation failed, that time is a lower bound of (d)'s cost and the ratio is
+printed as ">=" (the plot hatches such bars).
 Standard library only, except the plot (matplotlib, from bench/.venv).
 """
 import argparse
@@ -22,11 +26,12 @@ import json
 import statistics
 import sys
 
-RECYCLING = ("c", "c1", "c-rcg")
+RECYCLING = ("c", "c1", "c-cgs2", "c-rcg")
 BASELINE_A = ("a", "a-cg")
 WARM_B = ("b", "b-cg")
-BEST_D = ("d-direct", "d-amg", "d-fixed", "d-bcg")
-ORDER = ["a", "a-cg", "b", "b-cg", "c", "c1", "c-rcg", "d-direct", "d-amg", "d-fixed", "d-bcg", "e-krypy-gmres",
+BEST_D = ("d-direct", "d-zlu", "d-amg", "d-fixed", "d-bcg")
+ORDER = ["a", "a-cg", "b", "b-cg", "c", "c1", "c-cgs2", "c-rcg", "d-direct", "d-zlu", "d-amg", "d-fixed", "d-bcg",
+         "e-krypy-gmres",
          "e-krypy-cg"]
 LABEL = {
     "a": "(a) GMRES(40), zero guess",
@@ -35,8 +40,10 @@ LABEL = {
     "b-cg": "(b) CG, warm start, greedy order",
     "c": "(c) GCRO-DR(40,20), warm, greedy",
     "c1": "(c) GCRO-DR(40,20), 1 Ritz update per solve, warm, greedy",
+    "c-cgs2": "(c) GCRO-DR(40,20), CGS2 at every step (before DGKS), warm, greedy",
     "c-rcg": "(c) recycled CG(10), warm, greedy",
     "d-direct": "(d) CHOLMOD/UMFPACK, symbolic reuse",
+    "d-zlu": "(d) complex UMFPACK (n×n complex), symbolic reuse",
     "d-amg": "(d) SA-AMG-CG, warm, greedy, AMG refreshed",
     "d-fixed": "(d) one factorization, block solve",
     "d-bcg": "(d) block CG(10) + SA-AMG",
@@ -60,6 +67,9 @@ def load(paths):
                     continue  # the peer's lines join the driver invocation that exported its systems
                 if impl == "command":
                     groups.append({"cmd": d["cmd"], "setup": None, "runs": {}})
+                elif impl == "progress":
+                    if groups:
+                        groups[-1].setdefault("progress", {}).setdefault(d["config"], []).append(d)
                 elif impl in ("meta", "meta-end"):
                     continue
                 elif impl == "setup":
@@ -68,12 +78,20 @@ def load(paths):
                     groups[-1]["setup"] = d
                 elif groups:
                     groups[-1]["runs"].setdefault(impl, []).append(d)
-    return [g for g in groups if g["setup"] is not None and g["runs"]]
+    groups = [g for g in groups if g["setup"] is not None and g["runs"]]
+    for g in groups:  # an environment prefix (e.g. OPENBLAS_CORETYPE=SkylakeX) goes into the title
+        env = g["cmd"].split("pdekit-bench")[0].strip()
+        if env:
+            g["setup"] = dict(g["setup"], env=env)
+    return groups
 
 
 def summarize(lines):
     ok = [x for x in lines if "total_s" in x]
     if not ok:
+        failed = [x for x in lines if "failed" in x]
+        if failed:
+            return {"failed": failed[0]["failed"], "after": max(x.get("failed_after_s", 0) for x in failed)}
         return {"skipped": lines[0].get("skipped", "no result")}
     t = [x["total_s"] for x in ok]
     return {
@@ -84,7 +102,7 @@ def summarize(lines):
         "iterations": statistics.median([x["iterations"] for x in ok]),
         "unconverged": max(x["unconverged"] for x in ok),
         "residual": max(x["max_true_rel_residual"] for x in ok),
-        "diff": max(x["max_rel_diff_direct"] for x in ok),
+        "diff": max(x.get("max_rel_diff_direct", float("nan")) for x in ok),
         "checked": ok[0].get("direct_checked_systems", ok[0]["systems"]),
         "method": ok[0].get("method", ""),
     }
@@ -95,8 +113,9 @@ def title(s):
     size = f"{s['n']}^{s['dim']}".replace("^2", "²").replace("^3", "³")
     extra = f", frequency {s['frequency']:g}" if "frequency" in s else ""
     fixed = ", fixed matrix (only b varies)" if s["fixed_matrix"] else ""
+    env = f", {s['env']}" if "env" in s else ""
     return (f"{fam} {s['dim']}D {size} ({s['unknowns']:,} unknowns{extra}{fixed}), {s['systems']} systems, "
-            f"rtol {s['rtol']:g}, pc {s['pc']}")
+            f"rtol {s['rtol']:g}, pc {s['pc']}{env}")
 
 
 def best(summary, names):
@@ -147,6 +166,16 @@ def report(groups):
             if "skipped" in x:
                 out.append(f"| {LABEL.get(name, name)} | skipped: {x['skipped']} | | | | | | | |")
                 continue
+            if "failed" in x:
+                done = g.get("progress", {}).get(name, [])
+                note = ""
+                if done:
+                    f = [p["factor_s"] for p in done]
+                    note = (f"; {len(done)} of {s['systems']} systems factored before that, factorization "
+                            f"median {statistics.median(f):.1f} s, peak {max(p['peak_memory_gb'] for p in done):.2f} GB")
+                out.append(f"| {LABEL.get(name, name)} | **FAILED**: {x['failed']}{note} | >= {x['after']:.1f} "
+                           f"(ran before failing) | | | | | | |")
+                continue
             ratio = fmt_ratio((name, x), c) if c else "—"
             unconv = f"**{x['unconverged']}**" if x["unconverged"] else "0"
             out.append(
@@ -155,7 +184,9 @@ def report(groups):
                 f"| {ratio} |")
         out.append("")
         a, b, d = best(summary, BASELINE_A), best(summary, WARM_B), best(summary, BEST_D)
-        rows.append({"setup": s, "a": a, "b": b, "c": c, "d": d, "cmd": g["cmd"], "summary": summary})
+        failed_d = [(n, summary[n]) for n in BEST_D if n in summary and "failed" in summary[n]]
+        rows.append({"setup": s, "a": a, "b": b, "c": c, "d": d, "cmd": g["cmd"], "summary": summary,
+                     "failed_d": failed_d})
     # Summary: SKR's pairing (same Krylov method without and with recycling) and the map.
     summ = ["| case | (a)/(c) GMRES(40) / GCRO-DR | (b)/(c) warm GMRES / GCRO-DR | (a)/(c) CG / recycled CG "
             "| (b)/(c) warm CG / recycled CG | (e)/(c) KryPy / PDEKit | best (c) | best (d) | (d)/(c) "
@@ -166,18 +197,32 @@ def report(groups):
         if c is None:
             continue
         win = "—"
+        d_text, d_ratio = "—", fmt_ratio(d, c)
         if d is not None:
+            d_text = d[0] + " " + format(d[1]["median"], ".2f") + " s"
             if c[1]["unconverged"] > 0:
                 win = "no (recycling did not converge)"
             else:
                 win = "**yes**" if c[1]["median"] < d[1]["median"] else "no"
+        elif r["failed_d"]:
+            # Every (d) configuration failed: the time it ran before failing bounds its cost below.
+            name, x = max(r["failed_d"], key=lambda f: f[1]["after"])
+            d_text = f"{name} FAILED after {x['after']:.0f} s ({x['failed']})"
+            bound = x["after"] / c[1]["median"]
+            d_ratio = f">={bound:.2f}"
+            if c[1]["unconverged"]:
+                win = "no (recycling did not converge)"
+            elif bound >= 1:
+                win = "**yes** ((d) failed, ratio a lower bound)"
+            else:
+                win = "undetermined ((d) failed before (c)'s time)"
         peer = ", ".join(f"{n[8:]}: {pair(sm, n, m)}" for n, m in (("e-krypy-gmres", "c"), ("e-krypy-cg", "c-rcg"))
                          if n in sm and m in sm) or "—"
         unc = f" ({c[1]['unconverged']} unconv.)" if c[1]["unconverged"] else ""
         summ.append(
             f"| {title(s)} | {gm(sm, 'a')} | {gm(sm, 'b')} | {pair(sm, 'a-cg', 'c-rcg')} "
             f"| {pair(sm, 'b-cg', 'c-rcg')} | {peer} | {c[0]} {c[1]['median']:.2f} s{unc} | "
-            f"{(d[0] + ' ' + format(d[1]['median'], '.2f') + ' s') if d else '—'} | {fmt_ratio(d, c)} | {win} |")
+            f"{d_text} | {d_ratio} | {win} |")
     return "\n".join(out), "\n".join(summ), rows
 
 
@@ -187,26 +232,35 @@ def plot(rows, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    pts = [r for r in rows if r["c"] is not None and r["d"] is not None]
+    pts = [r for r in rows if r["c"] is not None and (r["d"] is not None or r["failed_d"])]
     if not pts:
         print("report.py: no invocation has both (c) and (d); no plot", file=sys.stderr)
         return
-    labels, ratios, colors = [], [], []
+    labels, ratios, colors, hatches = [], [], [], []
     for r in pts:
         s = r["setup"]
-        ratio = r["d"][1]["median"] / r["c"][1]["median"]
+        if r["d"] is not None:
+            name, dtime, bound = r["d"][0], r["d"][1]["median"], False
+        else:  # every (d) failed: the time before failing is a lower bound
+            name, x = max(r["failed_d"], key=lambda f: f[1]["after"])
+            name, dtime, bound = name + " FAILED", x["after"], True
+        ratio = dtime / r["c"][1]["median"]
         ok = r["c"][1]["unconverged"] == 0
+        env = "\n" + s["env"].replace("OPENBLAS_CORETYPE=", "") if "env" in s else ""
         labels.append(f"{s['family']} {s['dim']}D {s['unknowns'] // 1000}k\nrtol {s['rtol']:g}, {s['pc']}"
-                      f"\n{r['c'][0]} vs {r['d'][0]}")
+                      f"\n{r['c'][0]} vs {name}{env}")
         ratios.append(ratio)
         colors.append("tab:green" if ok and ratio > 1 else "tab:red")
+        hatches.append("//" if bound else "")
     fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(pts)), 4.2), dpi=80)
-    ax.bar(range(len(pts)), ratios, color=colors)
+    bars = ax.bar(range(len(pts)), ratios, color=colors)
+    for bar, hatch in zip(bars, hatches):
+        bar.set_hatch(hatch)
     ax.axhline(1, color="black", lw=0.8)
     ax.set_yscale("log")
     ax.set_xticks(range(len(pts)))
     ax.set_xticklabels(labels, fontsize=6)
-    ax.set_ylabel("best baseline (d) time / recycling (c) time\n> 1: recycling faster")
+    ax.set_ylabel("best baseline (d) time / recycling (c) time\n> 1: recycling faster; hatched: (d) failed, >=")
     ax.set_title("Where Krylov recycling beats the best honest baseline (same run, medians)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path)

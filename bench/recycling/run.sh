@@ -10,7 +10,12 @@
 #   bench/recycling/run.sh --quick    # smoke test at 32², 10 systems (a minute)
 #   bench/recycling/run.sh --part 2d  # only the 2D part of the default grid (--part 3d: only 3D), so
 #                                     # that the two parts can run side by side on 2 cores; --part
-#                                     # large: Helmholtz 128² and 200² nodes, Darcy 2D unpreconditioned
+#                                     # large: Helmholtz 128² and 200² nodes, Darcy 2D unpreconditioned;
+#                                     # --part helmholtz3d: 3D Helmholtz 32³, 48³, 64³ nodes (up to
+#                                     # 524,288 unknowns) under a memory cap (HELM3D_VMEM_KB, default
+#                                     # 12 GB) and a per-configuration time cap (HELM3D_TIME_LIMIT, 1200 s);
+#                                     # --part helmholtz3d-small (32³, 48³) and --part helmholtz3d-large
+#                                     # (64³) split it in two for the 2 cores
 #   bench/recycling/run.sh --peer     # also KryPy (krypy_peer.py) on exported 2D Darcy/Poisson 48² systems
 #
 # Threads: OPENBLAS_NUM_THREADS=1 (the solvers are single-threaded; the machine has 2 cores).
@@ -26,8 +31,8 @@ while [ $# -gt 0 ]; do
   --part)
     PART=${1:-}
     shift || true
-    case "$PART" in 2d | 3d | large | all) ;; *)
-      echo "run.sh: --part needs 2d, 3d, large or all" >&2
+    case "$PART" in 2d | 3d | large | helmholtz3d | helmholtz3d-small | helmholtz3d-large | all) ;; *)
+      echo "run.sh: --part needs 2d, 3d, large, helmholtz3d, helmholtz3d-small, helmholtz3d-large or all" >&2
       exit 2
       ;;
     esac
@@ -36,7 +41,7 @@ while [ $# -gt 0 ]; do
   --quick) MODE=quick ;;
   --peer) PEER=1 ;;
   -h | --help)
-    sed -n '2,15p' "$0"
+    sed -n '2,20p' "$0"
     exit 0
     ;;
   *)
@@ -54,8 +59,10 @@ RAW=bench/recycling/results/raw-$STAMP-$PART.jsonl
 echo "{\"impl\": \"meta\", \"mode\": \"$MODE\", \"host\": \"$(hostname)\", \"cpus\": $(getconf _NPROCESSORS_ONLN), \"start\": \"$STAMP\", \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" >"$RAW"
 
 run() {
-  echo "{\"impl\": \"command\", \"cmd\": \"pdekit-bench $*\"}" >>"$RAW"
-  echo "+ pdekit-bench $*" >&2
+  local env=""
+  if [ -n "${OPENBLAS_CORETYPE:-}" ]; then env="OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE "; fi
+  echo "{\"impl\": \"command\", \"cmd\": \"${env}pdekit-bench $*\"}" >>"$RAW"
+  echo "+ ${env}pdekit-bench $*" >&2
   "$BENCH" "$@" >>"$RAW"
 }
 
@@ -114,7 +121,57 @@ default)
     done
     run recycling --family darcy --n 100 --rtol 1e-8 --pc none --configs a,c,a-cg,c-rcg
   fi
-  if [ "$PART" != 2d ] && [ "$PART" != large ]; then
+  case "$PART" in helmholtz3d*) ;; *) false ;; esac && H3=1 || H3=0
+  if [ "$H3" = 1 ] || [ "$PART" = all ]; then
+    # 7. 3D Helmholtz, frequency 1.5 (points per shortest wavelength: 14.5 at 32³, 21.9 at 48³,
+    #    29.4 at 64³ nodes), ILU(0). (At frequency 2, 32³, GCRO-DR(40,20)+ILU(0) stalls at
+    #    ‖r‖/‖b‖ ≈ 3e-2 after 4000 iterations.) (d) is complex UMFPACK (64-bit interface) on the n×n
+    #    complex matrix with METIS ordering — at 32³ 6.9× faster than real UMFPACK with AMD on the
+    #    2n block form (d-direct), bench/recycling/raw/*-explore.jsonl — under `ulimit -v`, so that a factorization that
+    #    does not fit fails with UMFPACK's out-of-memory status instead of swapping; a configuration
+    #    still running after the time cap is recorded as failed with that time (a lower bound of its
+    #    cost) and ends its invocation, so (d) runs last.
+    VMEM=${HELM3D_VMEM_KB:-12000000}
+    CAP=${HELM3D_TIME_LIMIT:-1200}
+    FREQ3=${HELM3D_FREQUENCY:-1.5}
+    capped() {
+      local rc=0
+      (
+        ulimit -v "$VMEM"
+        run "$@" --time-limit "$CAP"
+      ) || rc=$?
+      if [ "$rc" != 0 ]; then # a crash (e.g. an allocation refused by the cap) is recorded too
+        echo "{\"impl\": \"invocation-crashed\", \"failed\": \"pdekit-bench exited with status $rc\", \"failed_after_s\": 0}" >>"$RAW"
+      fi
+    }
+    H3ARGS="--family helmholtz --dim 3 --frequency $FREQ3 --pc ilu0 --umfpack-ordering metis"
+    if [ "$PART" != helmholtz3d-large ]; then
+      # c-cgs2: GCRO-DR with a second Gram–Schmidt pass at every step, as before the DGKS
+      # criterion. (a) and (b) only at 32³ with at most 1000 iterations per system (neither
+      # converges there; their times are lower bounds), for time on the shared 2-core machine.
+      capped recycling $H3ARGS --systems 10 --n 32 --rtol 1e-8 --max-iterations 1000 --direct-check 1 \
+        --configs c,c-cgs2,a,b,d-zlu
+      capped recycling $H3ARGS --systems 10 --n 32 --rtol 1e-5 --max-iterations 1000 --direct-check 1 --configs c,b,d-zlu
+      capped recycling $H3ARGS --systems 10 --n 48 --rtol 1e-8 --max-iterations 2000 --direct-check 1 --configs c,d-zlu
+      capped recycling $H3ARGS --systems 10 --n 48 --rtol 1e-5 --max-iterations 2000 --direct-check 1 --configs c,d-zlu
+      # DGKS against CGS2, 3 interleaved rounds.
+      run recycling $H3ARGS --systems 10 --n 24 --rtol 1e-8 --max-iterations 2000 --direct-check 0 \
+        --configs c,c-cgs2 --repeat 3
+      # The same 32³ comparison with OpenBLAS's AVX-512 kernels (Debian's OpenBLAS falls back to
+      # Prescott kernels on this CPU; UMFPACK's dense frontal updates gain most), 2 rounds.
+      OPENBLAS_CORETYPE=SkylakeX capped recycling $H3ARGS --systems 10 --n 32 --rtol 1e-8 --max-iterations 1000 \
+        --direct-check 1 --configs c,d-zlu --repeat 2
+    fi
+    if [ "$PART" != helmholtz3d-small ]; then
+      # 64³ (524,288 unknowns): no reference solve, the true residual of every solution is
+      # checked. 3 systems (so that (c) finishes under the cap on a loaded machine), then 10.
+      capped recycling $H3ARGS --systems 3 --n 64 --rtol 1e-8 --max-iterations 2000 --direct-check 0 \
+        --configs c,d-zlu
+      capped recycling $H3ARGS --systems 10 --n 64 --rtol 1e-8 --max-iterations 2000 --direct-check 0 \
+        --configs c,d-zlu
+    fi
+  fi
+  if [ "$PART" = 3d ] || [ "$PART" = all ]; then
     # 6. 3D Darcy 64³ (262,144 unknowns), 10 systems, CHOLMOD checked on 1 (43 s per factorization).
     run recycling --family darcy --dim 3 --n 64 --systems 10 --direct-check 1 --rtol 1e-8 --pc amg \
       --configs c-rcg,d-amg,a-cg --repeat 3
