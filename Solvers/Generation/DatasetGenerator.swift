@@ -9,8 +9,9 @@
 // computes only the missing batches. The final file is therefore never half-written, and a
 // resumed run writes exactly the bytes of data an uninterrupted run would.
 //
-// Determinism. Sample i draws its inputs from `sampleSeed(runSeed:index:)`; each batch starts
-// with a fresh solver (no state carried across batch boundaries), BLAS runs single-threaded,
+// Determinism. Sample i draws its inputs from `sampleSeed(runSeed:index:)`; no solver state that
+// changes an answer crosses a batch boundary (recycling solvers start afresh with each batch; the
+// others are kept per worker, and their refreshed setups equal fresh ones), BLAS runs single-threaded,
 // and the data are converted to float32 the same way — so the data variables are bit-identical
 // for any `--threads`.
 //
@@ -523,8 +524,8 @@ public enum DatasetGenerator {
     "pdekit generate \(config.recipe) --samples \(config.samples) --resolution \(config.resolution) --dimension \(config.dimension) --seed \(config.seed)\(config.solver.map { " --solver \($0.rawValue)" } ?? "")\(config.warmStart.map { " --warm-start \($0.checkpoint ?? "neural") --bootstrap \($0.bootstrap)\($0.retrainEvery.map { " --retrain-every \($0)" } ?? "")\($0.retrainEpochs.map { " --retrain-epochs \($0)" } ?? "")" } ?? "") --out \(output.lastPathComponent)"
   }
 
-  /// Computes the samples `range` (one batch) with a fresh solver and writes them to `part`
-  /// atomically. Samples from `warmStart.firstWarm` on start from the provider's guess.
+  /// Computes the samples `range` (one batch) and writes them to `part` atomically; the solver is
+  /// the worker's `reusable` one, or a fresh one for the recycling solvers. Samples from `warmStart.firstWarm` on start from the provider's guess.
   static func computeBatch(
     _ range: Range<Int>, config: GenerationConfig, recipe: any GenerationRecipe, schema: DatasetSchema, part: URL,
     skipFile: URL, skipFailed: Bool, workers: Int, warmStart: WarmStartPlan?, reusable: inout BatchSolver?,

@@ -133,7 +133,10 @@ struct Generate: ParsableCommand {
   )
   var threads: Int?
 
-  @Option(help: "Samples per crash-safe part file; each part starts a fresh solver (default: samples/16, 4–64).")
+  @Option(
+    help:
+      "Samples per crash-safe part file; the recycling solvers (gcrodr, recycled-cg) start afresh with each part (default: samples/16, 4–64)."
+  )
   var batchSize: Int?
 
   @Option(help: "Output NetCDF file.")
