@@ -14,12 +14,15 @@ import Numerics
 
 // Float kernels without libm calls, so that the GELU loops vectorize (as PyTorch's vectorized CPU
 // kernels do); Horner steps are fused multiply-adds (vfmadd in PDEKit's default native release
-// builds; a portable PDEKIT_PORTABLE=1 build on a CPU without FMA pays a libm call for each). Coefficients are least-squares fits on Chebyshev nodes made for PDEKit:
-//   |u| < 1:  erf(u) = u · P(u²), P of degree 6                    (≤ 2.3 ulp)
-//   |u| ≥ 1:  erfc(|u|) = exp(−u² + H(1/|u|)) / |u|, H of degree 8 (relative ≈ 2⁻²⁴·u²)
-//   exp(y) = 2ᵏ · (1 + r + r² Q(r)), y = k ln 2 + r, Q of degree 4 (≤ 1e-8 relative)
-// so Φ(x) = ½ erfc(−x/√2) keeps its relative accuracy in the negative tail, where the textbook
-// ½(1 + erf(x/√2)) cancels.
+// builds; a portable PDEKIT_PORTABLE=1 build on a CPU without FMA pays a libm call for each).
+// One formula over the whole line, so that a vector evaluates one branch, not two:
+//   ½ erfc(t) = ½ e^(−t²) · R(t),  t = |x|/√2,  R(t) ≈ erfcx(t) = e^(t²) erfc(t),
+//   R = P₄(t)/Q₅(t), a rational least-squares fit in relative error on [0, 10] made for PDEKit
+//   (≤ 7e-9 in exact arithmetic, ≤ 4.2e-7 evaluated in Float),
+//   Φ(x) = ½ erfc(t) for x ≤ 0 and 1 − ½ erfc(t) for x > 0, so Φ keeps its relative accuracy in the
+//   negative tail, where the textbook ½(1 + erf(x/√2)) cancels; and
+//   φ(x) = e^(−t²)/√(2π) reuses the same exponential in the derivative.
+//   exp(y) = 2ᵏ · (1 + r + r² Q(r)), y = k ln 2 + r, Q of degree 4 (≤ 1e-8 relative).
 
 /// a·b + c with one rounding.
 @inline(__always) func mulAdd(_ a: Float, _ b: Float, _ c: Float) -> Float { c.addingProduct(a, b) }
@@ -41,35 +44,34 @@ import Numerics
   return p * Float(bitPattern: bits)
 }
 
-/// The standard normal CDF Φ(x) = ½(1 + erf(x/√2)) in Float, branch-free.
-@inline(__always) func fastNormalCDF(_ x: Float) -> Float {
+/// Φ(x) and e^(−x²/2) in Float, branch-free (see the formulas above); NaN gives NaN.
+@inline(__always) func fastNormalCDFAndGaussian(_ x: Float) -> (cdf: Float, gaussian: Float) {
+  // e^(−x²/2) with x² split as hi + lo (lo = the rounding error of x·x, one FMA): in the far tail
+  // (x²/2 up to 87) a rounded exponent alone would cost up to 87 ulp of relative accuracy.
+  let hi = x * x
+  let lo = mulAdd(x, x, -hi)
+  let e = fastExp(-0.5 * hi) * mulAdd(-0.5, lo, 1)
   let u = x * 0.707_106_78
-  let t = abs(u)
-  let s = u * u
-  var p: Float = 7.847_259_3e-05
-  p = mulAdd(p, s, -0.000_800_818_96)
-  p = mulAdd(p, s, 0.005_188_099_1)
-  p = mulAdd(p, s, -0.026_853_692)
-  p = mulAdd(p, s, 0.112_835_82)
-  p = mulAdd(p, s, -0.376_126_26)
-  p = mulAdd(p, s, 1.128_379_1)
-  let inner: Float = 0.5 + (0.5 * u) * p
-  let tc: Float = t < 1 ? 1 : (t > 10 ? 10 : t)
-  let w = 1 / tc
-  var h: Float = 0.113_193_31
-  h = mulAdd(h, w, -0.618_165_85)
-  h = mulAdd(h, w, 1.443_318_7)
-  h = mulAdd(h, w, -1.824_581_4)
-  h = mulAdd(h, w, 1.207_307_1)
-  h = mulAdd(h, w, -0.109_663_77)
-  h = mulAdd(h, w, -0.487_966_81)
-  h = mulAdd(h, w, -0.000_697_886_98)
-  h = mulAdd(h, w, -0.572_348_71)
-  let halfErfc = 0.5 * fastExp(h - tc * tc) * w
-  let outer = u > 0 ? 1 - halfErfc : halfErfc
-  let r = t < 1 ? inner : outer
-  return x.isNaN ? x : r
+  let a = abs(u)
+  let t: Float = a < 10 ? a : 10
+  var p: Float = 3.275_071_3e-02
+  p = mulAdd(p, t, 0.229_081_53)
+  p = mulAdd(p, t, 0.731_397_16)
+  p = mulAdd(p, t, 1.238_298_6)
+  p = mulAdd(p, t, 1)
+  var q: Float = 5.804_843_6e-02
+  q = mulAdd(q, t, 0.406_062_63)
+  q = mulAdd(q, t, 1.324_963_5)
+  q = mulAdd(q, t, 2.401_899_5)
+  q = mulAdd(q, t, 2.366_678_2)
+  q = mulAdd(q, t, 1)
+  let halfErfc = (0.5 * e) * (p / q)
+  let cdf = u > 0 ? 1 - halfErfc : halfErfc
+  return (x.isNaN ? x : cdf, e)
 }
+
+/// The standard normal CDF Φ(x) = ½(1 + erf(x/√2)) in Float, branch-free.
+@inline(__always) func fastNormalCDF(_ x: Float) -> Float { fastNormalCDFAndGaussian(x).cdf }
 
 @inline(__always) func floats<T>(_ p: SharedPointer<T>) -> UnsafeMutablePointer<Float> {
   UnsafeMutableRawPointer(p.base).assumingMemoryBound(to: Float.self)
@@ -131,7 +133,8 @@ public func gelu<T: RealScalar>(_ x: Tensor<T>) -> Tensor<T> {
               let k = Float(invSqrt2Pi)
               for i in range {
                 let v = x[i]
-                d[i] = g[i] * (fastNormalCDF(v) + v * k * fastExp(-0.5 * v * v))
+                let (cdf, e) = fastNormalCDFAndGaussian(v)
+                d[i] = g[i] * mulAdd(v * k, e, cdf)
               }
             } else {
               for i in range {

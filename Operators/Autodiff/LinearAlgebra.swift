@@ -102,7 +102,8 @@ public func channelMix<T: RealScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: T
   let (vx, vw) = (x.value, weight.value)
   // With a bias, y starts as the bias broadcast and the gemm accumulates onto it (β = 1): one
   // pass over y fewer than adding the bias afterwards.
-  var y: NDArray<T> = cin > 0 && bias == nil ? uninitializedArray(outShape) : zeroArray(outShape)
+  // (The bias fill writes every element, so y needs zeros only when there is no gemm and no bias.)
+  var y: NDArray<T> = cin > 0 || bias != nil ? uninitializedArray(outShape) : zeroArray(outShape)
   if let bias {
     bias.value.withUnsafeBufferPointer { bp in
       y.withUnsafeMutableBufferPointer { yp in

@@ -14,10 +14,13 @@ struct SharedPointer<T>: @unchecked Sendable {
 let elementwiseWorkers = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
 /// Calls `body` on contiguous chunks of `0..<count` (each at least `minimumChunk` long),
-/// concurrently when there is more than one chunk.
+/// concurrently when there is more than one chunk. The chunk count is at most the active cores
+/// and at most ``BLAS/threadCount``: `--threads N` bounds the elementwise kernels as it bounds
+/// BLAS, and inside ``BLAS/withSingleThread(_:)`` (the workers of a batch-sliced training step,
+/// ``batchParallel(_:workers:_:)``) the kernels run on the calling thread.
 @inline(__always)
 func parallelChunks(_ count: Int, minimumChunk: Int = 1 << 15, _ body: @Sendable (Range<Int>) -> Void) {
-  let chunks = min(elementwiseWorkers, max(1, count / minimumChunk))
+  let chunks = min(elementwiseWorkers, BLAS.threadCount, max(1, count / minimumChunk))
   if chunks <= 1 {
     body(0..<count)
     return

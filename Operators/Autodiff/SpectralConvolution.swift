@@ -118,9 +118,11 @@ struct SpectralModeMap: Sendable {
   }
 }
 
+/// A cached FFTW plan for `batch` transforms of `shape`, with ``FFT/defaultThreads`` threads but
+/// no more than ``BLAS/threadCount`` (one inside a worker of a batch-sliced step).
 func fftPlan<T: RealScalar>(_ kind: FFTKind, _ shape: [Int], batch: Int) -> FFTPlan<T> {
   do {
-    return try FFTPlan<T>(kind, shape: shape, batch: batch)
+    return try FFTPlan<T>(kind, shape: shape, batch: batch, threads: min(FFT.defaultThreads, BLAS.threadCount))
   } catch {
     preconditionFailure("spectral convolution: \(error)")
   }

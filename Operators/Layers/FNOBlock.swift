@@ -51,14 +51,9 @@ public struct FNOBlock<T: RealScalar>: Module {
     channelMLPSkip.visitParameters { body("channelMLPSkip." + $0, &$1) }
   }
 
-  /// Applies the block.
+  /// Applies the block. Each sum, its gate and its activation are one fused pass (``addGELU(_:_:gate:activation:)``).
   public func callAsFunction(_ x: Tensor<T>) -> Tensor<T> {
-    let skipFNO = fnoSkip(x)
-    let skipMLP = channelMLPSkip(x)
-    var h = spectral(x) + skipFNO
-    if !isLast { h = gelu(h) }
-    h = channelMLP(h) + skipMLP
-    if !isLast { h = gelu(h) }
-    return h
+    let h = addGELU(spectral(x), fnoSkip(x), activation: !isLast)
+    return addGELU(channelMLP(h), x, gate: channelMLPSkip.weight, activation: !isLast)
   }
 }

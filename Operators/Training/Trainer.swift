@@ -286,12 +286,15 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
         let grid = train.gridShape
         // The step's query points are the same on every rank (drawn from seed, epoch and step).
         let queries = queryIndices(epoch: epoch, batch: b)
-        let target = Tensor(queries.map { Self.gather(y, $0) } ?? y)
-        let (value, g) = valueAndGradient(at: model) { m in
-          guard let queries else { return lossValue(m(Tensor(x)), target) }
-          return lossValue(m(Tensor(x), queryGrid: grid, indices: queries)!, target)
+        let target = queries.map { Self.gather(y, $0) } ?? y
+        // One slice of the batch per BLAS thread, each on its own core (BatchSlicedStep.swift).
+        (loss, grads) = batchSlicedValueAndGradient(
+          at: model, batch: indices.count, workers: batchWorkers(indices.count)
+        ) { m, slice in
+          let (xs, ts) = (Tensor(x.samples(slice)), Tensor(target.samples(slice)))
+          guard let queries else { return lossValue(m(xs), ts) }
+          return lossValue(m(xs, queryGrid: grid, indices: queries)!, ts)
         }
-        (loss, grads) = (Double(value), g)
       }
       try reducer?.sum(&grads, loss: &loss)
       guard loss.isFinite, grads.globalNorm.isFinite else {

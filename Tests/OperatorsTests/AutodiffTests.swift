@@ -170,6 +170,34 @@ struct AutodiffTests {
     #expect(gelu(Tensor(try NDArray<Float>(shape: [1], data: [.nan]))).value[0].isNaN)
   }
 
+  @Test("addGELU: fused act(a + b ⊙ w) pullbacks, with and without gate and activation, and its Float32 values")
+  func fusedAddGELU() throws {
+    let a = randn([2, 3, 5, 4], seed: 40)
+    let b = randn([2, 3, 5, 4], seed: 41)
+    let w = randn([1, 3, 1, 1], seed: 42)
+    for activation in [true, false] {
+      #expect(pullbackError([a, b, w]) { addGELU($0[0], $0[1], gate: $0[2], activation: activation) } < 1e-6)
+      #expect(pullbackError([a, b]) { addGELU($0[0], $0[1], activation: activation) } < 1e-6)
+      // The same function as the unfused ops.
+      let fused = addGELU(Tensor(a), Tensor(b), gate: Tensor(w), activation: activation).value
+      let plain = Tensor(a) + Tensor(b) * Tensor(w)
+      let reference = (activation ? gelu(plain) : plain).value
+      #expect(zip(fused.scalars, reference.scalars).allSatisfy { abs($0 - $1) <= 1e-14 * max(1, abs($1)) })
+    }
+    // Float32 against the Float64 result, and the gate's gradient against the unfused ops'.
+    let (af, bf, wf) = (a.map { Float($0) }, b.map { Float($0) }, w.map { Float($0) })
+    let yf = addGELU(Tensor(af), Tensor(bf), gate: Tensor(wf)).value
+    let yd = addGELU(Tensor(a), Tensor(b), gate: Tensor(w)).value
+    #expect(zip(yf.scalars, yd.scalars).allSatisfy { abs(Double($0) - $1) <= 1e-6 * max(1, abs($1)) })
+    let c = randn(a.shape, seed: 43).map { Float($0) }
+    let (_, fusedGrads) = valueAndPullback(at: [af, bf, wf], cotangent: c) { addGELU($0[0], $0[1], gate: $0[2]) }
+    let (_, plainGrads) = valueAndPullback(at: [af, bf, wf], cotangent: c) { gelu($0[0] + $0[1] * $0[2]) }
+    for (f, p) in zip(fusedGrads, plainGrads) {
+      let scale = p.scalars.map { abs(Double($0)) }.max()!
+      #expect(zip(f.scalars, p.scalars).allSatisfy { abs(Double($0) - Double($1)) <= 2e-6 * scale })
+    }
+  }
+
   @Test("reshape, concatenate, grid embedding")
   func structural() {
     let a = randn([2, 3, 4], seed: 15)

@@ -73,6 +73,16 @@ func runOperatorSubcommand(_ name: String, _ rawArgs: ArraySlice<String>) {
       backward.append(t3)
     }
   }
+  // The step as `pdekit train` takes it: the batch cut into one slice per thread (BatchSlicedStep).
+  var sliced: [Double] = []
+  for rep in 0..<(values["warmup"]! + values["reps"]!) {
+    let t = seconds {
+      _ = batchSlicedValueAndGradient(at: model, batch: batch, workers: min(batch, values["threads"]!)) { m, s in
+        loss(m(Tensor(x.samples(s))), Tensor(y.samples(s)))
+      }
+    }
+    if rep >= values["warmup"]! { sliced.append(t) }
+  }
   let o = Options(bench: name, reps: values["reps"]!, warmup: values["warmup"]!, threads: values["threads"]!, n: n)
   let extra: [String: Any] = [
     "batch": batch, "width": width, "modes": modes, "parameters": model.parameterCount, "transform": "\(transform)",
@@ -81,6 +91,7 @@ func runOperatorSubcommand(_ name: String, _ rawArgs: ArraySlice<String>) {
   record("fno_step_forward", "pdekit", o, inference, extra)
   record("fno_step_taped_forward", "pdekit", o, taped, extra)
   record("fno_step_backward", "pdekit", o, backward, extra)
+  record("fno_step_sliced_forward_backward", "pdekit", o, sliced, extra)
 }
 
 /// `pdekit-bench fno-ops [--n 64] [--batch 20] [--width 32] [--modes 12] [--reps 7] [--threads 2] [--cpu-time]`:

@@ -1,0 +1,83 @@
+// A training step's loss and gradients computed on contiguous slices of the batch at the same time,
+// one slice per core, each slice on its own tape with single-threaded BLAS and kernels (data
+// parallelism inside one process, the scheme of DataParallel.swift across processes).
+//
+// Why: with op-level threading every operation of a step is split between the cores and joined
+// again, hundreds of times per step, and OpenBLAS's idle threads spin (sched_yield) between their
+// calls while the elementwise kernels run — measured on the FNO step at 64²: a third of the
+// samples of a 2-thread profile were that spinning, and 2 threads gave 1.27× over 1 thread. A
+// slice per core has no joins inside the step.
+//
+// Exactness: every loss PDEKit trains with is a sum over samples of per-sample terms (LpLoss,
+// H1Loss, the per-sample MSE), and no layer mixes samples (the normalizations are per sample), so
+// the batch's gradient is the sum of the slices' gradients. The slices are summed in slice order,
+// so the result depends only on the batch and the worker count (reproducible for a thread count;
+// it differs from the unsliced step in rounding only).
+import Dispatch
+import Numerics
+
+/// The slices' results, each element written by one worker (raw storage: concurrent writes to
+/// distinct elements of a Swift array property would be overlapping accesses to the array).
+private final class SliceResults<T: RealScalar>: @unchecked Sendable {
+  let count: Int
+  let values: UnsafeMutablePointer<Double>
+  let gradients: UnsafeMutablePointer<Gradients<T>?>
+  init(_ n: Int) {
+    count = n
+    values = .allocate(capacity: n)
+    values.initialize(repeating: 0, count: n)
+    gradients = .allocate(capacity: n)
+    gradients.initialize(repeating: nil, count: n)
+  }
+  deinit {
+    values.deallocate()
+    gradients.deinitialize(count: count)
+    gradients.deallocate()
+  }
+}
+
+/// A value shared read-only by the workers of a step.
+private struct Shared<V>: @unchecked Sendable { let value: V }
+
+/// The loss and its gradients for a batch of `batch` samples whose loss is a sum over samples,
+/// computed on `workers` contiguous slices at once.
+///
+/// ```
+/// slices: s_k = [k·B/W, (k+1)·B/W),  k = 0 … W−1
+/// value   = Σ_k body(model, s_k)                    (in k order, in Double)
+/// ∇value  = Σ_k ∇ body(model, s_k)                  (in k order)
+/// ```
+///
+/// Each worker binds its own copy of the model to its own ``Tape`` and runs inside
+/// ``BLAS/withSingleThread(_:)``, where the elementwise kernels and FFTW plans use one thread too.
+/// With `workers == 1` this is ``valueAndGradient(at:in:)`` on the whole batch.
+public func batchSlicedValueAndGradient<M: Module>(
+  at model: M, batch: Int, workers: Int, _ body: (M, Range<Int>) -> Tensor<M.Scalar>
+) -> (value: Double, gradients: Gradients<M.Scalar>) {
+  let workers = max(1, min(workers, batch))
+  if workers == 1 {
+    let (value, gradients) = valueAndGradient(at: model) { body($0, 0..<batch) }
+    return (Double(value), gradients)
+  }
+  let results = SliceResults<M.Scalar>(workers)
+  withoutActuallyEscaping(body) { body in
+    let shared = Shared(value: (model, body))
+    BLAS.withSingleThread {
+      DispatchQueue.concurrentPerform(iterations: workers) { k in
+        let (model, body) = shared.value
+        let slice = k * batch / workers..<(k + 1) * batch / workers
+        let (value, gradients) = valueAndGradient(at: model) { body($0, slice) }
+        results.values[k] = Double(value)
+        results.gradients[k] = gradients
+      }
+    }
+  }
+  var total = results.gradients[0]!
+  var value = results.values[0]
+  for k in 1..<workers {
+    let g = results.gradients[k]!
+    for i in total.arrays.indices { total.arrays[i].addScaled(g.arrays[i], by: 1) }
+    value += results.values[k]
+  }
+  return (value, total)
+}
