@@ -156,7 +156,7 @@ private func withRows<T: RealScalar>(
 
 /// Calls `body` with a shared pointer to the elements of `array`, or nil when there is none.
 @inline(__always)
-private func withOptionalMutable<T: RealScalar>(_ array: inout NDArray<T>?, _ body: (SharedPointer<T>?) -> Void) {
+func withOptionalMutable<T: RealScalar>(_ array: inout NDArray<T>?, _ body: (SharedPointer<T>?) -> Void) {
   guard array != nil else { return body(nil) }
   array!.withUnsafeMutableBufferPointer { body(SharedPointer(base: $0.baseAddress!)) }
 }

@@ -49,8 +49,13 @@ public struct ChannelMLP<T: RealScalar>: Module {
     for j in fcs.indices { fcs[j].visitParameters { body("fcs.\(j)." + $0, &$1) } }
   }
 
-  /// Applies the layers with GELU between them.
+  /// Applies the layers with GELU between them. Two layers (the FNO's lifting, block MLPs and
+  /// projection) run fused over tiles of points (``fusedChannelMLP(_:weight1:bias1:weight2:bias2:tile:)``).
   public func callAsFunction(_ x: Tensor<T>) -> Tensor<T> {
+    if fcs.count == 2 {
+      return fusedChannelMLP(
+        x, weight1: fcs[0].weight, bias1: fcs[0].bias, weight2: fcs[1].weight, bias2: fcs[1].bias)
+    }
     var h = x
     for (j, fc) in fcs.enumerated() {
       h = fc(h)

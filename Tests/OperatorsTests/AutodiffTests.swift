@@ -198,6 +198,46 @@ struct AutodiffTests {
     }
   }
 
+  @Test(
+    "fusedChannelMLP: pullbacks by finite differences, tiles that do not divide the grid, equal to the unfused layers")
+  func fusedChannelMLPTest() throws {
+    let x = randn([3, 4, 5, 4], seed: 50)  // 20 points: tiles of 7 leave a short last tile
+    let (w1, b1) = (randn([6, 4], seed: 51), randn([6], seed: 52))
+    let (w2, b2) = (randn([3, 6], seed: 53), randn([3], seed: 54))
+    for tile in [7, 256] {
+      #expect(
+        pullbackError([x, w1, b1, w2, b2]) {
+          fusedChannelMLP($0[0], weight1: $0[1], bias1: $0[2], weight2: $0[3], bias2: $0[4], tile: tile)
+        } < 1e-6)
+      #expect(
+        pullbackError([x, w1, w2]) {
+          fusedChannelMLP($0[0], weight1: $0[1], bias1: nil, weight2: $0[2], bias2: nil, tile: tile)
+        }
+          < 1e-6)
+      let fused = fusedChannelMLP(
+        Tensor(x), weight1: Tensor(w1), bias1: Tensor(b1), weight2: Tensor(w2), bias2: Tensor(b2), tile: tile
+      ).value
+      let plain = channelMix(
+        gelu(channelMix(Tensor(x), weight: Tensor(w1), bias: Tensor(b1))), weight: Tensor(w2), bias: Tensor(b2)
+      ).value
+      #expect(fused.shape == [3, 3, 5, 4])
+      #expect(zip(fused.scalars, plain.scalars).allSatisfy { abs($0 - $1) <= 1e-13 * max(1, abs($1)) })
+    }
+    // Float32: values and every gradient against the unfused layers.
+    let xs = [x, w1, b1, w2, b2].map { $0.map { Float($0) } }
+    let c = randn([3, 3, 5, 4], seed: 55).map { Float($0) }
+    let (yf, fusedGrads) = valueAndPullback(at: xs, cotangent: c) {
+      fusedChannelMLP($0[0], weight1: $0[1], bias1: $0[2], weight2: $0[3], bias2: $0[4], tile: 7)
+    }
+    let (yp, plainGrads) = valueAndPullback(at: xs, cotangent: c) {
+      channelMix(gelu(channelMix($0[0], weight: $0[1], bias: $0[2])), weight: $0[3], bias: $0[4])
+    }
+    for (f, p) in zip([yf] + fusedGrads, [yp] + plainGrads) {
+      let scale = p.scalars.map { abs(Double($0)) }.max()!
+      #expect(zip(f.scalars, p.scalars).allSatisfy { abs(Double($0) - Double($1)) <= 2e-6 * scale })
+    }
+  }
+
   @Test("reshape, concatenate, grid embedding")
   func structural() {
     let a = randn([2, 3, 4], seed: 15)
