@@ -81,3 +81,58 @@ public func batchSlicedValueAndGradient<M: Module>(
   }
   return (value, total)
 }
+
+/// Per-slice outputs of ``batchSlicedForward(batch:workers:_:)``, each written by one worker.
+private final class SliceOutputs<T: BitwiseCopyable & Sendable>: @unchecked Sendable {
+  let count: Int
+  let arrays: UnsafeMutablePointer<NDArray<T>?>
+  init(_ n: Int) {
+    count = n
+    arrays = .allocate(capacity: n)
+    arrays.initialize(repeating: nil, count: n)
+  }
+  deinit {
+    arrays.deinitialize(count: count)
+    arrays.deallocate()
+  }
+}
+
+/// `body(0 ..< batch)` computed as `workers` contiguous slices at once, one per core, and joined
+/// along the first axis (inference: evaluation, prediction, rollout).
+///
+/// ```
+/// slices s_k = [k·B/W, (k+1)·B/W);   result = concat_k body(s_k)    (body(s) has s.count rows)
+/// ```
+///
+/// Each slice runs inside ``BLAS/withSingleThread(_:)`` like the slices of
+/// ``batchSlicedValueAndGradient(at:batch:workers:_:)``. The values equal the unsliced call's up to
+/// the rounding of the operations that split their work by thread count.
+public func batchSlicedForward<T: BitwiseCopyable & Sendable>(
+  batch: Int, workers: Int, _ body: (Range<Int>) -> NDArray<T>
+) -> NDArray<T> {
+  let workers = max(1, min(workers, batch))
+  if workers == 1 { return body(0..<batch) }
+  let outputs = SliceOutputs<T>(workers)
+  withoutActuallyEscaping(body) { body in
+    let shared = Shared(value: body)
+    BLAS.withSingleThread {
+      DispatchQueue.concurrentPerform(iterations: workers) { k in
+        outputs.arrays[k] = shared.value(k * batch / workers..<(k + 1) * batch / workers)
+      }
+    }
+  }
+  let parts = (0..<workers).map { outputs.arrays[$0]! }
+  let tail = Array(parts[0].shape.dropFirst())
+  precondition(
+    parts.allSatisfy { Array($0.shape.dropFirst()) == tail },
+    "batchSlicedForward: slices returned shapes \(parts.map(\.shape))")
+  return NDArray<T>(shape: [parts.reduce(0) { $0 + $1.shape[0] }] + tail) { out in
+    var offset = 0
+    for part in parts {
+      part.withUnsafeBufferPointer { p in
+        if p.count > 0 { (out.baseAddress! + offset).update(from: p.baseAddress!, count: p.count) }
+        offset += p.count
+      }
+    }
+  }
+}

@@ -61,7 +61,9 @@ public func evaluate<M: NeuralOperator>(
     let (x, y) = try data.batch(indices)
     let t0 = DispatchTime.now().uptimeNanoseconds
     let encoded = inputNormalizer?.encode(x) ?? x
-    let raw = model(Tensor(encoded)).value
+    let raw = batchSlicedForward(batch: indices.count, workers: batchWorkers(indices.count)) {
+      model(Tensor(encoded.samples($0))).value
+    }
     let prediction = targetNormalizer?.decode(raw) ?? raw
     seconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
     let points = data.gridShape.reduce(1, *)
@@ -93,7 +95,9 @@ public func evaluate<M: NeuralOperator>(
   let x = try data.inputs(first)
   let t0 = DispatchTime.now().uptimeNanoseconds
   let encoded = inputNormalizer?.encode(x) ?? x
-  let raw = model(Tensor(encoded)).value
+  let raw = batchSlicedForward(batch: first.count, workers: batchWorkers(first.count)) {
+    model(Tensor(encoded.samples($0))).value
+  }
   _ = targetNormalizer?.decode(raw) ?? raw
   let warm = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(first.count)
   return EvaluationReport(

@@ -39,7 +39,7 @@ public func rollout<M: NeuralOperator>(
   var out = NDArray<Float>(shape: [batch, steps, c] + grid, repeating: 0)
   for r in 0..<steps {
     let x = inputNormalizer?.encode(window) ?? window
-    let y0 = model(Tensor(x)).value
+    let y0 = batchSlicedForward(batch: batch, workers: batchWorkers(batch)) { model(Tensor(x.samples($0))).value }
     let y = targetNormalizer?.decode(y0) ?? y0
     y.withUnsafeBufferPointer { yp in
       out.withUnsafeMutableBufferPointer { op in

@@ -199,7 +199,11 @@ struct Train: ParsableCommand {
   @Option(help: "Seed of the initialization and the shuffling.")
   var seed: UInt64 = 0
 
-  @Option(help: "Threads for BLAS and FFTW (default: all cores).")
+  @Option(
+    help: """
+      Threads (default: all cores). Each training step cuts its batch into one slice per thread, \
+      each slice computed on its own core; evaluation splits each operation between the threads.
+      """)
   var threads: Int?
 
   @Option(help: "Checkpoint file (safetensors), written after every epoch.")

@@ -3,6 +3,7 @@
 //
 //   pdekit-bench fno-step [--n 64] [--batch 20] [--width 32] [--modes 12] [--reps 5] [--warmup 1] [--threads 2]
 //                         [--transform automatic|fft|pruned]   (how the spectral convolutions transform)
+//                         [--sliced-only 1]   (only the batch-sliced step of `pdekit train`, e.g. for profiling)
 //
 // Prints one JSON line per phase: {"bench": "fno_step_<phase>", "impl": "pdekit", "median_s", ...}.
 //
@@ -15,7 +16,7 @@ let operatorSubcommands: Set<String> = ["fno-step", "fno-ops"]
 
 func runOperatorSubcommand(_ name: String, _ rawArgs: ArraySlice<String>) {
   if name == "fno-ops" { return runFNOOps(rawArgs) }
-  var values = ["n": 64, "batch": 20, "width": 32, "modes": 12, "reps": 5, "warmup": 1, "threads": 2]
+  var values = ["n": 64, "batch": 20, "width": 32, "modes": 12, "reps": 5, "warmup": 1, "threads": 2, "sliced-only": 0]
   var transform = SpectralTransform.automatic
   var args = rawArgs
   while let flag = args.popFirst() {
@@ -29,7 +30,9 @@ func runOperatorSubcommand(_ name: String, _ rawArgs: ArraySlice<String>) {
       }
       continue
     }
-    guard values[key] != nil, let v = args.popFirst().flatMap(Int.init), v >= 1 || key == "warmup" else {
+    guard values[key] != nil, let v = args.popFirst().flatMap(Int.init),
+      v >= 1 || key == "warmup" || key == "sliced-only"
+    else {
       fail("fno-step: unknown option or bad value at \(flag); options: " + values.keys.sorted().joined(separator: ", "))
     }
     values[key] = v
@@ -53,7 +56,7 @@ func runOperatorSubcommand(_ name: String, _ rawArgs: ArraySlice<String>) {
   var inference: [Double] = []
   var taped: [Double] = []
   var backward: [Double] = []
-  for rep in 0..<(values["warmup"]! + values["reps"]!) {
+  for rep in 0..<(values["sliced-only"]! == 0 ? values["warmup"]! + values["reps"]! : 0) {
     let t1 = seconds { _ = model(x) }
     let tape = Tape<Float>()
     var bound = model
@@ -88,9 +91,11 @@ func runOperatorSubcommand(_ name: String, _ rawArgs: ArraySlice<String>) {
     "batch": batch, "width": width, "modes": modes, "parameters": model.parameterCount, "transform": "\(transform)",
     "openblas_core": BLAS.openBLASInfo.coreName,
   ]
-  record("fno_step_forward", "pdekit", o, inference, extra)
-  record("fno_step_taped_forward", "pdekit", o, taped, extra)
-  record("fno_step_backward", "pdekit", o, backward, extra)
+  if !inference.isEmpty {
+    record("fno_step_forward", "pdekit", o, inference, extra)
+    record("fno_step_taped_forward", "pdekit", o, taped, extra)
+    record("fno_step_backward", "pdekit", o, backward, extra)
+  }
   record("fno_step_sliced_forward_backward", "pdekit", o, sliced, extra)
 }
 
