@@ -4,20 +4,21 @@
 // A spectral convolution needs, of each 64² field's 64 × 33 Hermitian-half spectrum, only a 12 × 7
 // block; and its inverse transform reads only that block. Computing just the needed outputs of a
 // DFT ("pruning", J. D. Markel, "FFT pruning", IEEE Trans. Audio Electroacoust. 19(4), 1971) by
-// direct summation costs N₁N₂·2K₂ + N₁·2K₁·2K₂ multiply-adds per field (79 k at 64², K = 12 × 7)
-// against ≈ 2.5·N₁N₂·log₂(N₁N₂) flops (61 k) for a full r2c FFT, but as matrix products it runs at
+// direct summation costs N₁N₂·2K₁ + N₂·2K₁·2K₂ multiply-adds per field (120 k at 64², K = 12 × 7)
+// against ≈ 2.5·N₁N₂·log₂(N₁N₂) flops (123 k) for a full r2c FFT, but as matrix products it runs at
 // gemm speed, a few times the speed of FFTW on these small transforms. The separable transform
-// is two gemms over all fields at once (row-major, R fields of N₁ × N₂):
+// is a small gemm per field and one tall gemm over all fields (row-major, R fields of N₁ × N₂),
+// with no transposes between them:
 //
 //   analysis   X[r, a, c] = s · Σ_{n₁,n₂} x[r, n₁, n₂] e^{−2πi (f_a n₁/N₁ + c n₂/N₂)}
-//     W = (x · C)ᵀ           [2K₂, R·N₁]    C = [cos θ | −sin θ]  (N₂ × 2K₂, θ = 2π c n₂/N₂), scaled by s
-//     P = W · Eᵀ             [2K₂·R, 2K₁]   E = [cos φ ; sin φ]  (2K₁ × N₁, φ = 2π f_a n₁/N₁)
-//     X_re = P[c, r, a] + P[K₂+c, r, K₁+a],   X_im = P[K₂+c, r, a] − P[c, r, K₁+a]      ("fold")
+//     Q_r = E · x_r          [2K₁, N₂]      E = [cos φ ; sin φ]  (2K₁ × N₁, φ = 2π f_a n₁/N₁)
+//     P = Q · C              [R·2K₁, 2K₂]   C = [cos θ | −sin θ]  (N₂ × 2K₂, θ = 2π c n₂/N₂), scaled by s
+//     X_re = P[r, a, c] + P[r, K₁+a, K₂+c],   X_im = P[r, a, K₂+c] − P[r, K₁+a, c]      ("fold")
 //
 //   synthesis  y[r, n₁, n₂] = Σ_c m_c · Re( e^{2πi c n₂/N₂} Σ_a Y[r, a, c] e^{2πi f_a n₁/N₁} )
-//     Ŷ = unfold(Y)          [2K₂·R, 2K₁]   Ŷ[c,·,a] = Y_re, Ŷ[K₂+c,·,a] = Y_im, Ŷ[c,·,K₁+a] = −Y_im, Ŷ[K₂+c,·,K₁+a] = Y_re
-//     Uᵀ = Ŷ · E             [2K₂, R·N₁]
-//     y = U · Cᵀ             [R·N₁, N₂]     C = m_c [cos θ | −sin θ]
+//     Ŷ = unfold(Y)          [R·2K₁, 2K₂]   Ŷ[r,a,c] = Y_re, Ŷ[r,a,K₂+c] = Y_im, Ŷ[r,K₁+a,c] = −Y_im, Ŷ[r,K₁+a,K₂+c] = Y_re
+//     V = Ŷ · Cᵀ             [R·2K₁, N₂]    C = m_c [cos θ | −sin θ]
+//     y_r = Eᵀ · V_r         [N₁, N₂]
 //
 // with m_c = 1 for c = 0 and the Nyquist column, 2 otherwise: exactly what a c2r transform (FFTW,
 // torch.fft.irfftn) computes from a half spectrum that is zero outside the block, including its
@@ -38,8 +39,8 @@ import Foundation
 /// synthesize:  y = irfft2 (unscaled) of a half spectrum holding Y at the kept modes and zero elsewhere
 /// ```
 ///
-/// For one axis pass `rows: 1, rowFrequencies: [0]`. Cost per field: N₁N₂·2K₂ + N₁·4K₁K₂
-/// multiply-adds at gemm speed; ``isCheaperThanFFT(rows:columns:keptRows:keptColumns:)`` says when
+/// For one axis pass `rows: 1, rowFrequencies: [0]`. Cost per field: N₁N₂·2K₁ + N₂·4K₁K₂
+/// multiply-adds at gemm speed (one axis: N₂·2K₂); ``isCheaperThanFFT(rows:columns:keptRows:keptColumns:)`` says when
 /// that beats a full FFT. Thread-safe: the matrices are immutable; each call allocates its two
 /// intermediate arrays (from ``ArrayBufferPool`` when enabled).
 ///
@@ -116,12 +117,14 @@ public struct PrunedRealDFT<T: RealScalar>: Sendable {
   public var modesPerField: Int { rowFrequencies.count * keptColumns }
 
   /// Whether this transform should beat a full r2c FFT of the field: the direct sums'
-  /// multiply-adds (N₁N₂·2K₂ + N₁·4K₁K₂) against 2.5·N₁N₂·log₂(N₁N₂) FFT flops, counting a gemm
+  /// multiply-adds (N₁N₂·2K₁ + N₂·4K₁K₂; one axis N₂·2K₂) against 2.5·N₁N₂·log₂(N₁N₂) FFT flops, counting a gemm
   /// operation as a quarter of an FFTW one (a rule of thumb: sgemm runs at 30–70 GFLOP/s per core
   /// at these shapes, FFTW's batched 64² r2c at about 13; bench/RESULTS.md, "FNO training").
   public static func isCheaperThanFFT(rows: Int, columns: Int, keptRows: Int, keptColumns: Int) -> Bool {
     let n = Double(rows * columns)
-    let direct = n * Double(2 * keptColumns) + Double(rows * 4 * keptRows * keptColumns)
+    let direct =
+      rows == 1
+      ? Double(columns * 2 * keptColumns) : n * Double(2 * keptRows) + Double(columns * 4 * keptRows * keptColumns)
     let fft = 2.5 * n * max(1, log2(n))
     return direct <= 4 * fft
   }
@@ -147,7 +150,7 @@ public struct PrunedRealDFT<T: RealScalar>: Sendable {
     project(y, fields: fields, columns: synthesisColumns, into: modes)
   }
 
-  /// modes = fold((Cᵀ · xᵀ) · Eᵀ).
+  /// modes = fold(E · x_f · C) for every field f.
   @specialized(where T == Float)
   @specialized(where T == Double)
   private func project(
@@ -155,44 +158,48 @@ public struct PrunedRealDFT<T: RealScalar>: Sendable {
   ) {
     let (n1, n2, k1, k2) = (rows, columns, rowFrequencies.count, keptColumns)
     guard r > 0 else { return }
-    // Z = x · C [R·N₁, 2K₂] (the gemm shape OpenBLAS runs fastest: tall A, no transposes), then
-    // W = Zᵀ by a blocked copy (2K₂ · R·N₁ elements, a few % of x).
-    var z = NDArray<T>(shape: [r * n1, 2 * k2]) { _ in }
-    c.withUnsafeBufferPointer { cp in
-      z.withUnsafeMutableBufferPointer { zp in
-        BLAS.gemm(
-          .none, .none, m: r * n1, n: 2 * k2, k: n2, alpha: 1, a: x, lda: n2, b: cp.baseAddress!, ldb: 2 * k2,
-          beta: 0, c: zp.baseAddress!, ldc: 2 * k2)
-      }
-    }
-    let w = transposed(z, rows: r * n1, columns: 2 * k2)
-    var p = NDArray<T>(shape: [2 * k2 * r, 2 * k1]) { _ in }
-    rowMatrix.withUnsafeBufferPointer { ep in
-      w.withUnsafeBufferPointer { wp in
-        p.withUnsafeMutableBufferPointer { pp in
-          BLAS.gemm(
-            .none, .transpose, m: 2 * k2 * r, n: 2 * k1, k: n1, alpha: 1, a: wp.baseAddress!, lda: n1,
-            b: ep.baseAddress!, ldb: n1, beta: 0, c: pp.baseAddress!, ldc: 2 * k1)
+    // Q_f = E · x_f [2K₁, N₂] per field (one fields' worth of small gemms), then P = Q · C over
+    // all fields at once [R·2K₁, 2K₂] (a tall gemm). One axis (N₁ = 1, E = [1; 0]): P = x · C.
+    let stacked = n1 == 1 ? 1 : 2 * k1
+    var q = NDArray<T>(shape: n1 == 1 ? [0] : [r * 2 * k1, n2]) { _ in }
+    if n1 > 1 {
+      rowMatrix.withUnsafeBufferPointer { ep in
+        q.withUnsafeMutableBufferPointer { qp in
+          BLAS.gemmStridedBatched(
+            .none, .none, m: 2 * k1, n: n2, k: n1, alpha: 1, a: ep.baseAddress!, lda: n1, strideA: 0, b: x, ldb: n2,
+            strideB: n1 * n2, beta: 0, c: qp.baseAddress!, ldc: n2, strideC: 2 * k1 * n2, batch: r)
         }
       }
     }
+    var p = NDArray<T>(shape: [r * stacked, 2 * k2]) { _ in }
+    c.withUnsafeBufferPointer { cp in
+      q.withUnsafeBufferPointer { qp in
+        p.withUnsafeMutableBufferPointer { pp in
+          BLAS.gemm(
+            .none, .none, m: r * stacked, n: 2 * k2, k: n2, alpha: 1, a: n1 == 1 ? x : qp.baseAddress!, lda: n2,
+            b: cp.baseAddress!, ldb: 2 * k2, beta: 0, c: pp.baseAddress!, ldc: 2 * k2)
+        }
+      }
+    }
+    // fold: X[f, a, c] = (P[f, a, c] + P[f, K₁+a, K₂+c]) + i (P[f, a, K₂+c] − P[f, K₁+a, c]); the
+    // sin rows are zero for one axis.
     p.withUnsafeBufferPointer { pp in
-      let base = pp.baseAddress!
-      let plane = r * 2 * k1  // one value of c (a row block of P)
       for f in 0..<r {
+        let block = pp.baseAddress! + f * stacked * 2 * k2
         for a in 0..<k1 {
-          let out = modes + (f * k1 + a) * k2
-          for q in 0..<k2 {
-            let reRow = base + q * plane + f * 2 * k1
-            let imRow = base + (k2 + q) * plane + f * 2 * k1
-            out[q] = Complex(reRow[a] + imRow[k1 + a], imRow[a] - reRow[k1 + a])
+          let (cosRow, out) = (block + a * 2 * k2, modes + (f * k1 + a) * k2)
+          if n1 == 1 {
+            for q in 0..<k2 { out[q] = Complex(cosRow[q], cosRow[k2 + q]) }
+          } else {
+            let sinRow = block + (k1 + a) * 2 * k2
+            for q in 0..<k2 { out[q] = Complex(cosRow[q] + sinRow[k2 + q], cosRow[k2 + q] - sinRow[q]) }
           }
         }
       }
     }
   }
 
-  /// y = (unfold(modes) · E)ᵀ · Cᵀ.
+  /// y_f = Eᵀ · (unfold(modes)_f · Cᵀ) for every field f.
   @specialized(where T == Float)
   @specialized(where T == Double)
   private func expand(
@@ -200,61 +207,45 @@ public struct PrunedRealDFT<T: RealScalar>: Sendable {
   ) {
     let (n1, n2, k1, k2) = (rows, columns, rowFrequencies.count, keptColumns)
     guard r > 0 else { return }
-    var unfolded = NDArray<T>(shape: [2 * k2 * r, 2 * k1]) { pp in
-      let base = pp.baseAddress!
-      let plane = r * 2 * k1
+    // unfold: Ŷ_f [2K₁, 2K₂] with Ŷ[a, c] = Re, Ŷ[a, K₂+c] = Im, Ŷ[K₁+a, c] = −Im, Ŷ[K₁+a, K₂+c] = Re
+    // (the transpose of fold); one axis keeps only the cos rows (E's sin row is zero).
+    let stacked = n1 == 1 ? 1 : 2 * k1
+    let unfolded = NDArray<T>(shape: [r * stacked, 2 * k2]) { up in
       for f in 0..<r {
+        let block = up.baseAddress! + f * stacked * 2 * k2
         for a in 0..<k1 {
-          let src = modes + (f * k1 + a) * k2
+          let (cosRow, src) = (block + a * 2 * k2, modes + (f * k1 + a) * k2)
           for q in 0..<k2 {
-            let z = src[q]
-            let reRow = base + q * plane + f * 2 * k1
-            let imRow = base + (k2 + q) * plane + f * 2 * k1
-            reRow[a] = z.re
-            imRow[a] = z.im
-            reRow[k1 + a] = -z.im
-            imRow[k1 + a] = z.re
+            cosRow[q] = src[q].re
+            cosRow[k2 + q] = src[q].im
           }
-        }
-      }
-    }
-    var u = NDArray<T>(shape: [2 * k2, r * n1]) { _ in }
-    rowMatrix.withUnsafeBufferPointer { ep in
-      unfolded.withUnsafeMutableBufferPointer { yp in
-        u.withUnsafeMutableBufferPointer { up in
-          BLAS.gemm(
-            .none, .none, m: 2 * k2 * r, n: n1, k: 2 * k1, alpha: 1, a: yp.baseAddress!, lda: 2 * k1,
-            b: ep.baseAddress!, ldb: n1, beta: 0, c: up.baseAddress!, ldc: n1)
-        }
-      }
-    }
-    let ut = transposed(u, rows: 2 * k2, columns: r * n1)
-    c.withUnsafeBufferPointer { cp in
-      ut.withUnsafeBufferPointer { up in
-        BLAS.gemm(
-          .none, .transpose, m: r * n1, n: n2, k: 2 * k2, alpha: 1, a: up.baseAddress!, lda: 2 * k2,
-          b: cp.baseAddress!, ldb: 2 * k2, beta: 0, c: y, ldc: n2)
-      }
-    }
-  }
-
-  /// The transpose of a row-major `rows` × `columns` array, copied in 32 × 32 tiles.
-  @specialized(where T == Float)
-  @specialized(where T == Double)
-  private func transposed(_ a: NDArray<T>, rows: Int, columns: Int) -> NDArray<T> {
-    a.withUnsafeBufferPointer { ap in
-      NDArray<T>(shape: [columns, rows]) { tp in
-        let (src, dst) = (ap.baseAddress!, tp.baseAddress!)
-        let tile = 32
-        for i0 in stride(from: 0, to: rows, by: tile) {
-          let i1 = min(rows, i0 + tile)
-          for j0 in stride(from: 0, to: columns, by: tile) {
-            let j1 = min(columns, j0 + tile)
-            for i in i0..<i1 {
-              for j in j0..<j1 { dst[j * rows + i] = src[i * columns + j] }
+          if n1 > 1 {
+            let sinRow = block + (k1 + a) * 2 * k2
+            for q in 0..<k2 {
+              sinRow[q] = -src[q].im
+              sinRow[k2 + q] = src[q].re
             }
           }
         }
+      }
+    }
+    // V = Ŷ · Cᵀ over all fields [R·2K₁, N₂] (for one axis this is y), then y_f = Eᵀ · V_f.
+    var v = NDArray<T>(shape: n1 == 1 ? [0] : [r * stacked, n2]) { _ in }
+    c.withUnsafeBufferPointer { cp in
+      unfolded.withUnsafeBufferPointer { up in
+        v.withUnsafeMutableBufferPointer { vp in
+          BLAS.gemm(
+            .none, .transpose, m: r * stacked, n: n2, k: 2 * k2, alpha: 1, a: up.baseAddress!, lda: 2 * k2,
+            b: cp.baseAddress!, ldb: 2 * k2, beta: 0, c: n1 == 1 ? y : vp.baseAddress!, ldc: n2)
+        }
+      }
+    }
+    guard n1 > 1 else { return }
+    rowMatrix.withUnsafeBufferPointer { ep in
+      v.withUnsafeBufferPointer { vp in
+        BLAS.gemmStridedBatched(
+          .transpose, .none, m: n1, n: n2, k: 2 * k1, alpha: 1, a: ep.baseAddress!, lda: n1, strideA: 0,
+          b: vp.baseAddress!, ldb: n2, strideB: 2 * k1 * n2, beta: 0, c: y, ldc: n2, strideC: n1 * n2, batch: r)
       }
     }
   }
