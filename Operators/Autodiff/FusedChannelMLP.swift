@@ -62,7 +62,7 @@ public func fusedChannelMLP<T: RealScalar>(
     let p = MLPPointers(x: vx, w1: w1, b1: b1, w2: w2, b2: b2)
     y.withUnsafeMutableBufferPointer { yp in
       let ys = SharedPointer(base: yp.baseAddress!)
-      batchParallel(batch, workers: workers) { _, samples in
+      tileParallel(batch, workers: workers) { _, samples in
         let z = UnsafeMutablePointer<T>.allocate(capacity: hidden * tile)
         defer { z.deallocate() }
         for s in samples {
@@ -106,7 +106,7 @@ public func fusedChannelMLP<T: RealScalar>(
                 SharedPointer(base: pp.baseAddress!),
                 SharedPointer(base: sp.baseAddress!)
               )
-              batchParallel(batch, workers: workers) { k, samples in
+              tileParallel(batch, workers: workers) { k, samples in
                 let z = UnsafeMutablePointer<T>.allocate(capacity: 3 * hidden * tile)
                 defer { z.deallocate() }
                 let (act, dz) = (z + hidden * tile, z + 2 * hidden * tile)
@@ -229,7 +229,7 @@ private struct MLPPointers<T: RealScalar>: @unchecked Sendable {
 
 /// z ← gelu(z) on `rows` rows of `columns` (row stride `ld`).
 @inline(__always)
-private func geluInPlace<T: RealScalar>(_ z: UnsafeMutablePointer<T>, rows: Int, columns: Int, ld: Int) {
+func geluInPlace<T: RealScalar>(_ z: UnsafeMutablePointer<T>, rows: Int, columns: Int, ld: Int) {
   for r in 0..<rows {
     let row = z + r * ld
     if T.self == Float.self {
@@ -246,7 +246,7 @@ private func geluInPlace<T: RealScalar>(_ z: UnsafeMutablePointer<T>, rows: Int,
 
 /// From Z in `z`: `act` ← gelu(Z) (unless `slopeOnly`) and `z` ← gelu′(Z) = Φ(Z) + Z·φ(Z).
 @inline(__always)
-private func geluAndSlope<T: RealScalar>(
+func geluAndSlope<T: RealScalar>(
   _ z: UnsafeMutablePointer<T>, into act: UnsafeMutablePointer<T>, rows: Int, columns: Int, ld: Int, slopeOnly: Bool
 ) {
   for r in 0..<rows {

@@ -53,3 +53,11 @@ func batchParallel(_ batch: Int, workers: Int, _ body: @Sendable (_ worker: Int,
 /// The number of workers for ``batchParallel(_:workers:_:)``: one per BLAS thread, at most one
 /// per sample (1 inside ``BLAS/withSingleThread(_:)``).
 func batchWorkers(_ batch: Int) -> Int { max(1, min(batch, BLAS.threadCount)) }
+
+/// ``batchParallel(_:workers:_:)`` with BLAS single-threaded even when there is one worker: for
+/// ops made of many small gemms on tiles (the fused FNO kernels), where BLAS threads cannot pay
+/// and OpenBLAS's choice of kernel (its small-matrix kernels run only single-threaded) would
+/// otherwise depend on the process-wide thread count at the moment of the call.
+func tileParallel(_ batch: Int, workers: Int, _ body: @Sendable (_ worker: Int, _ samples: Range<Int>) -> Void) {
+  BLAS.withSingleThread { batchParallel(batch, workers: workers, body) }
+}

@@ -118,6 +118,19 @@ struct SpectralModeMap: Sendable {
   }
 }
 
+/// Runs `body(first, count)` on consecutive chunks of at most 32 of `fields` fields, the chunks
+/// split between the cores with BLAS single-threaded (``tileParallel(_:workers:_:)``). The pruned
+/// DFT's gemm shapes then depend only on the field count, not on the thread count or on BLAS's
+/// process-wide setting at the moment of the call, so its rounding does not either.
+func fieldChunks(_ fields: Int, _ body: @Sendable (_ first: Int, _ count: Int) -> Void) {
+  let chunk = 32
+  let chunks = (fields + chunk - 1) / chunk
+  guard chunks > 0 else { return }
+  tileParallel(chunks, workers: batchWorkers(chunks)) { _, range in
+    for k in range { body(k * chunk, Swift.min(chunk, fields - k * chunk)) }
+  }
+}
+
 /// A cached FFTW plan for `batch` transforms of `shape`, with ``FFT/defaultThreads`` threads but
 /// no more than ``BLAS/threadCount`` (one inside a worker of a batch-sliced step).
 func fftPlan<T: RealScalar>(_ kind: FFTKind, _ shape: [Int], batch: Int) -> FFTPlan<T> {
@@ -331,7 +344,12 @@ private struct KeptModeTransform<T: RealScalar> {
       var modes: NDArray<Complex<T>> = uninitializedArray([batch * channels * map.modeCount])
       g.withUnsafeBufferPointer { gp in
         modes.withUnsafeMutableBufferPointer { mp in
-          pruned.synthesizeAdjoint(gp.baseAddress!, fields: batch * channels, into: mp.baseAddress!)
+          let (gs, ms) = (
+            SharedPointer(base: UnsafeMutablePointer(mutating: gp.baseAddress!)), SharedPointer(base: mp.baseAddress!)
+          )
+          fieldChunks(batch * channels) { f, n in
+            pruned.synthesizeAdjoint(gs.base + f * map.realCount, fields: n, into: ms.base + f * map.modeCount)
+          }
         }
       }
       return gather(modes, stride: map.modeCount, offsets: nil, channels: channels, batch: batch) { _ in 1 }
@@ -362,7 +380,12 @@ private struct KeptModeTransform<T: RealScalar> {
       var modes: NDArray<Complex<T>> = uninitializedArray([fields * map.modeCount])
       x.withUnsafeBufferPointer { xp in
         modes.withUnsafeMutableBufferPointer { mp in
-          pruned.analyze(xp.baseAddress!, fields: fields, into: mp.baseAddress!)
+          let (xs, ms) = (
+            SharedPointer(base: UnsafeMutablePointer(mutating: xp.baseAddress!)), SharedPointer(base: mp.baseAddress!)
+          )
+          fieldChunks(fields) { f, n in
+            pruned.analyze(xs.base + f * map.realCount, fields: n, into: ms.base + f * map.modeCount)
+          }
         }
       }
       return (modes, map.modeCount, nil, scale / pruned.scale)
@@ -441,9 +464,15 @@ private struct KeptModeTransform<T: RealScalar> {
       out.withUnsafeMutableBufferPointer { op in
         if let pruned {
           if adjointOfAnalysis {
-            pruned.analyzeAdjoint(sp.baseAddress!, fields: fields, into: op.baseAddress!)
+            let (ss, os) = (SharedPointer(base: sp.baseAddress!), SharedPointer(base: op.baseAddress!))
+            fieldChunks(fields) { f, n in
+              pruned.analyzeAdjoint(ss.base + f * map.modeCount, fields: n, into: os.base + f * map.realCount)
+            }
           } else {
-            pruned.synthesize(sp.baseAddress!, fields: fields, into: op.baseAddress!)
+            let (ss, os) = (SharedPointer(base: sp.baseAddress!), SharedPointer(base: op.baseAddress!))
+            fieldChunks(fields) { f, n in
+              pruned.synthesize(ss.base + f * map.modeCount, fields: n, into: os.base + f * map.realCount)
+            }
           }
         } else {
           let c2r: FFTPlan<T> = fftPlan(.complexToReal, map.spatial, batch: fields)

@@ -51,8 +51,18 @@ public struct FNOBlock<T: RealScalar>: Module {
     channelMLPSkip.visitParameters { body("channelMLPSkip." + $0, &$1) }
   }
 
-  /// Applies the block. Each sum, its gate and its activation are one fused pass (``addGELU(_:_:gate:activation:)``).
+  /// Applies the block: the spectral convolution, then the rest fused over tiles of points
+  /// (``fusedFNOBlockTail(_:spectral:skipWeight:weight1:bias1:weight2:bias2:gate:activation:tile:)``);
+  /// other layer shapes use ``addGELU(_:_:gate:activation:)`` around the layers.
   public func callAsFunction(_ x: Tensor<T>) -> Tensor<T> {
+    // neuraloperator's default block (bias-free skip, two-layer MLP with biases): everything after
+    // the spectral convolution in one pass over tiles of points (fusedFNOBlockTail).
+    let mlp = channelMLP.fcs
+    if fnoSkip.bias == nil, mlp.count == 2, let b1 = mlp[0].bias, let b2 = mlp[1].bias {
+      return fusedFNOBlockTail(
+        x, spectral: spectral(x), skipWeight: fnoSkip.weight, weight1: mlp[0].weight, bias1: b1,
+        weight2: mlp[1].weight, bias2: b2, gate: channelMLPSkip.weight, activation: !isLast)
+    }
     let h = addGELU(spectral(x), fnoSkip(x), activation: !isLast)
     return addGELU(channelMLP(h), x, gate: channelMLPSkip.weight, activation: !isLast)
   }

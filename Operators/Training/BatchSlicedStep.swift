@@ -10,9 +10,10 @@
 //
 // Exactness: every loss PDEKit trains with is a sum over samples of per-sample terms (LpLoss,
 // H1Loss, the per-sample MSE), and no layer mixes samples (the normalizations are per sample), so
-// the batch's gradient is the sum of the slices' gradients. The slices are summed in slice order,
-// so the result depends only on the batch and the worker count (reproducible for a thread count;
-// it differs from the unsliced step in rounding only).
+// the batch's gradient is the sum of the slices' gradients. The slice count is fixed by the
+// machine's cores (stepSlices), not by the threads; every slice is computed single-threaded and
+// the slices are summed in slice order, so the weights of a run do not depend on --threads (they
+// differ from an unsliced step in rounding only).
 import Dispatch
 import Numerics
 
@@ -39,42 +40,53 @@ private final class SliceResults<T: RealScalar>: @unchecked Sendable {
 /// A value shared read-only by the workers of a step.
 private struct Shared<V>: @unchecked Sendable { let value: V }
 
+/// The number of slices a training step cuts a batch of `batch` samples into: one per core of this
+/// machine (at most 8), however many threads compute them, so that a run's weights depend on the
+/// seed and the machine's core count but not on `--threads` or on BLAS's thread setting.
+public func stepSlices(batch: Int) -> Int {
+  max(1, min(batch, elementwiseWorkers, 8))
+}
+
 /// The loss and its gradients for a batch of `batch` samples whose loss is a sum over samples,
-/// computed on `workers` contiguous slices at once.
+/// computed on `slices` contiguous slices, `workers` of them at once.
 ///
 /// ```
-/// slices: s_k = [k·B/W, (k+1)·B/W),  k = 0 … W−1
+/// slices: s_k = [k·B/S, (k+1)·B/S),  k = 0 … S−1      (worker w takes slices [w·S/W, (w+1)·S/W))
 /// value   = Σ_k body(model, s_k)                    (in k order, in Double)
 /// ∇value  = Σ_k ∇ body(model, s_k)                  (in k order)
 /// ```
 ///
-/// Each worker binds its own copy of the model to its own ``Tape`` and runs inside
-/// ``BLAS/withSingleThread(_:)``, where the elementwise kernels and FFTW plans use one thread too.
-/// With `workers == 1` this is ``valueAndGradient(at:in:)`` on the whole batch.
+/// Each slice binds its own copy of the model to its own ``Tape`` and runs inside
+/// ``BLAS/withSingleThread(_:)``, where the elementwise kernels and FFTW plans use one thread too,
+/// so the result depends on `slices` but not on `workers`. With one slice this is
+/// ``valueAndGradient(at:in:)`` on the whole batch.
 public func batchSlicedValueAndGradient<M: Module>(
-  at model: M, batch: Int, workers: Int, _ body: (M, Range<Int>) -> Tensor<M.Scalar>
+  at model: M, batch: Int, slices: Int, workers: Int, _ body: (M, Range<Int>) -> Tensor<M.Scalar>
 ) -> (value: Double, gradients: Gradients<M.Scalar>) {
-  let workers = max(1, min(workers, batch))
-  if workers == 1 {
+  let slices = max(1, min(slices, batch))
+  let workers = max(1, min(workers, slices))
+  if slices == 1 && workers == 1 {
     let (value, gradients) = valueAndGradient(at: model) { body($0, 0..<batch) }
     return (Double(value), gradients)
   }
-  let results = SliceResults<M.Scalar>(workers)
+  let results = SliceResults<M.Scalar>(slices)
   withoutActuallyEscaping(body) { body in
     let shared = Shared(value: (model, body))
     BLAS.withSingleThread {
-      DispatchQueue.concurrentPerform(iterations: workers) { k in
+      DispatchQueue.concurrentPerform(iterations: workers) { w in
         let (model, body) = shared.value
-        let slice = k * batch / workers..<(k + 1) * batch / workers
-        let (value, gradients) = valueAndGradient(at: model) { body($0, slice) }
-        results.values[k] = Double(value)
-        results.gradients[k] = gradients
+        for k in w * slices / workers..<(w + 1) * slices / workers {
+          let slice = k * batch / slices..<(k + 1) * batch / slices
+          let (value, gradients) = valueAndGradient(at: model) { body($0, slice) }
+          results.values[k] = Double(value)
+          results.gradients[k] = gradients
+        }
       }
     }
   }
   var total = results.gradients[0]!
   var value = results.values[0]
-  for k in 1..<workers {
+  for k in 1..<slices {
     let g = results.gradients[k]!
     for i in total.arrays.indices { total.arrays[i].addScaled(g.arrays[i], by: 1) }
     value += results.values[k]

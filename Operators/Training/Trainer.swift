@@ -287,9 +287,9 @@ public struct Trainer<M: NeuralOperator> where M.Scalar == Float {
         // The step's query points are the same on every rank (drawn from seed, epoch and step).
         let queries = queryIndices(epoch: epoch, batch: b)
         let target = queries.map { Self.gather(y, $0) } ?? y
-        // One slice of the batch per BLAS thread, each on its own core (BatchSlicedStep.swift).
+        // One slice of the batch per core, computed by the BLAS threads (BatchSlicedStep.swift).
         (loss, grads) = batchSlicedValueAndGradient(
-          at: model, batch: indices.count, workers: batchWorkers(indices.count)
+          at: model, batch: indices.count, slices: stepSlices(batch: indices.count), workers: BLAS.threadCount
         ) { m, slice in
           let (xs, ts) = (Tensor(x.samples(slice)), Tensor(target.samples(slice)))
           guard let queries else { return lossValue(m(xs), ts) }

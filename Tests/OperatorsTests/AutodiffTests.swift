@@ -238,6 +238,43 @@ struct AutodiffTests {
     }
   }
 
+  @Test("fusedFNOBlockTail: pullbacks by finite differences (with and without activation), equal to the unfused block")
+  func fusedFNOBlockTailTest() throws {
+    let x = randn([3, 4, 5, 4], seed: 60)  // 20 points: tiles of 7 leave a short last tile
+    let s = randn([3, 4, 5, 4], seed: 61)
+    let ws = randn([4, 4], seed: 62)
+    let (w1, b1) = (randn([2, 4], seed: 63), randn([2], seed: 64))
+    let (w2, b2) = (randn([4, 2], seed: 65), randn([4], seed: 66))
+    let g = randn([1, 4, 1, 1], seed: 67)
+    func unfused(_ t: [Tensor<Double>], _ activation: Bool) -> Tensor<Double> {
+      let h = addGELU(t[1], channelMix(t[0], weight: t[2]), activation: activation)
+      let m = channelMix(gelu(channelMix(h, weight: t[3], bias: t[4])), weight: t[5], bias: t[6])
+      return addGELU(m, t[0], gate: t[7], activation: activation)
+    }
+    let all = [x, s, ws, w1, b1, w2, b2, g]
+    for activation in [true, false] {
+      for tile in [7, 256] {
+        #expect(
+          pullbackError(all) {
+            fusedFNOBlockTail(
+              $0[0], spectral: $0[1], skipWeight: $0[2], weight1: $0[3], bias1: $0[4], weight2: $0[5], bias2: $0[6],
+              gate: $0[7], activation: activation, tile: tile)
+          } < 1e-6)
+        let c = randn(x.shape, seed: 68)
+        let (fy, fg) = valueAndPullback(at: all, cotangent: c) {
+          fusedFNOBlockTail(
+            $0[0], spectral: $0[1], skipWeight: $0[2], weight1: $0[3], bias1: $0[4], weight2: $0[5], bias2: $0[6],
+            gate: $0[7], activation: activation, tile: tile)
+        }
+        let (uy, ug) = valueAndPullback(at: all, cotangent: c) { unfused($0, activation) }
+        for (f, u) in zip([fy] + fg, [uy] + ug) {
+          #expect(f.shape == u.shape)
+          #expect(zip(f.scalars, u.scalars).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($1)) })
+        }
+      }
+    }
+  }
+
   @Test("reshape, concatenate, grid embedding")
   func structural() {
     let a = randn([2, 3, 4], seed: 15)

@@ -80,7 +80,9 @@ func runOperatorSubcommand(_ name: String, _ rawArgs: ArraySlice<String>) {
   var sliced: [Double] = []
   for rep in 0..<(values["warmup"]! + values["reps"]!) {
     let t = seconds {
-      _ = batchSlicedValueAndGradient(at: model, batch: batch, workers: min(batch, values["threads"]!)) { m, s in
+      _ = batchSlicedValueAndGradient(
+        at: model, batch: batch, slices: stepSlices(batch: batch), workers: values["threads"]!
+      ) { m, s in
         loss(m(Tensor(x.samples(s))), Tensor(y.samples(s)))
       }
     }
