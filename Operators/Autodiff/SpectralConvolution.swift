@@ -494,18 +494,21 @@ private func blockWeights<T: RealScalar>(
   let width = 2 * cout
   return w.withUnsafeBufferPointer { wp in
     map.weight.withUnsafeBufferPointer { woff in
+      // Mode by mode, so that the writes run along rows of each block (the weight, read with a
+      // stride, stays in cache; writing mode-innermost touched a new page per element).
       NDArray<T>(shape: [m, 2 * cin, width]) { bp in
-        for i in 0..<cin {
-          for o in 0..<cout {
-            let src = wp.baseAddress! + (i * cout + o) * kc * 2
-            for k in 0..<m {
-              let re = src[2 * woff[k]]
-              let im = src[2 * woff[k] + 1]
-              let blk = bp.baseAddress! + k * 2 * cin * width
-              blk[i * width + o] = re
-              blk[i * width + cout + o] = im
-              blk[(cin + i) * width + o] = -im
-              blk[(cin + i) * width + cout + o] = re
+        for k in 0..<m {
+          let blk = bp.baseAddress! + k * 2 * cin * width
+          let w0 = wp.baseAddress! + 2 * woff[k]
+          for i in 0..<cin {
+            let (top, bottom) = (blk + i * width, blk + (cin + i) * width)
+            for o in 0..<cout {
+              let src = w0 + (i * cout + o) * kc * 2
+              let (re, im) = (src[0], src[1])
+              top[o] = re
+              top[cout + o] = im
+              bottom[o] = -im
+              bottom[cout + o] = re
             }
           }
         }
@@ -526,13 +529,15 @@ private func foldBlockWeights<T: RealScalar>(
   dBlocks.withUnsafeBufferPointer { bp in
     dw.withUnsafeMutableBufferPointer { wp in
       map.weight.withUnsafeBufferPointer { woff in
-        for i in 0..<cin {
-          for o in 0..<cout {
-            let dst = wp.baseAddress! + (i * cout + o) * kc * 2
-            for k in 0..<m {
-              let blk = bp.baseAddress! + k * 2 * cin * width
-              dst[2 * woff[k]] = blk[i * width + o] + blk[(cin + i) * width + cout + o]
-              dst[2 * woff[k] + 1] = blk[i * width + cout + o] - blk[(cin + i) * width + o]
+        for k in 0..<m {
+          let blk = bp.baseAddress! + k * 2 * cin * width
+          let w0 = wp.baseAddress! + 2 * woff[k]
+          for i in 0..<cin {
+            let (top, bottom) = (blk + i * width, blk + (cin + i) * width)
+            for o in 0..<cout {
+              let dst = w0 + (i * cout + o) * kc * 2
+              dst[0] = top[o] + bottom[cout + o]
+              dst[1] = top[cout + o] - bottom[o]
             }
           }
         }
