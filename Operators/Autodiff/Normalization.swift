@@ -32,37 +32,58 @@ func normalizeSets<T: RealScalar>(
   var y: NDArray<T> = uninitializedArray(x.shape)
   // 1/√(σ² + ε) per set, kept for the pullback with y.
   var inverse = [T](repeating: 0, count: sets)
+  // Narrow sets (instance norm: width 1, one set per channel of a channel-last row) accumulate per
+  // lane of the contiguous row, so the loops run along rows and vectorize; wide ones (layer norm)
+  // sum each run of `width` values.
+  let byLane = width < 16
   x.value.withUnsafeBufferPointer { xp in
     y.withUnsafeMutableBufferPointer { yp in
       var sum = [Double](repeating: 0, count: groups)
       var squares = [Double](repeating: 0, count: groups)
+      var lanes = LaneScratch<T>(rowStride)
       for o in 0..<outer {
         let base = o * positions * rowStride
         for g in 0..<groups {
           sum[g] = 0
           squares[g] = 0
         }
-        for p in 0..<positions {
-          let row = xp.baseAddress! + base + p * rowStride
-          for g in 0..<groups {
-            sum[g] += partialSums(row + g * width, width, shift: 0).sum
+        if byLane {
+          lanes.clear()
+          for p in 0..<positions { lanes.accumulate(xp.baseAddress! + base + p * rowStride) }
+          lanes.groupTotals(first: true, groups: groups, width: width, into: &sum)
+        } else {
+          for p in 0..<positions {
+            let row = xp.baseAddress! + base + p * rowStride
+            for g in 0..<groups { sum[g] += partialSums(row + g * width, width, shift: 0).sum }
           }
         }
         for g in 0..<groups { sum[g] /= Double(n) }
-        for p in 0..<positions {
-          let row = xp.baseAddress! + base + p * rowStride
-          for g in 0..<groups {
-            squares[g] += partialSums(row + g * width, width, shift: sum[g]).squares
+        if byLane {
+          lanes.clear()
+          lanes.setShift(sum, width: width)
+          for p in 0..<positions { lanes.accumulateSquares(xp.baseAddress! + base + p * rowStride) }
+          lanes.groupTotals(first: false, groups: groups, width: width, into: &squares)
+        } else {
+          for p in 0..<positions {
+            let row = xp.baseAddress! + base + p * rowStride
+            for g in 0..<groups { squares[g] += partialSums(row + g * width, width, shift: sum[g]).squares }
           }
         }
         for g in 0..<groups { inverse[o * groups + g] = T(1 / (squares[g] / divisor + eps).squareRoot()) }
-        for p in 0..<positions {
-          let row = xp.baseAddress! + base + p * rowStride
-          let out = yp.baseAddress! + base + p * rowStride
-          for g in 0..<groups {
-            let mu = T(sum[g])
-            let s = inverse[o * groups + g]
-            for j in 0..<width { out[g * width + j] = (row[g * width + j] - mu) * s }
+        if byLane {
+          lanes.setAffine(mean: sum, scale: Array(inverse[o * groups..<(o + 1) * groups]), width: width)
+          for p in 0..<positions {
+            lanes.applyAffine(xp.baseAddress! + base + p * rowStride, yp.baseAddress! + base + p * rowStride)
+          }
+        } else {
+          for p in 0..<positions {
+            let row = xp.baseAddress! + base + p * rowStride
+            let out = yp.baseAddress! + base + p * rowStride
+            for g in 0..<groups {
+              let mu = T(sum[g])
+              let s = inverse[o * groups + g]
+              for j in 0..<width { out[g * width + j] = (row[g * width + j] - mu) * s }
+            }
           }
         }
       }
@@ -77,11 +98,28 @@ func normalizeSets<T: RealScalar>(
         dx.withUnsafeMutableBufferPointer { dp in
           var sumG = [Double](repeating: 0, count: groups)
           var sumGY = [Double](repeating: 0, count: groups)
+          var lanes = LaneScratch<T>(rowStride)
           for o in 0..<outer {
             let base = o * positions * rowStride
             for k in 0..<groups {
               sumG[k] = 0
               sumGY[k] = 0
+            }
+            if byLane {
+              lanes.clear()
+              for p in 0..<positions {
+                lanes.accumulateProducts(gp.baseAddress! + base + p * rowStride, yp.baseAddress! + base + p * rowStride)
+              }
+              lanes.groupTotals(first: true, groups: groups, width: width, into: &sumG)
+              lanes.groupTotals(first: false, groups: groups, width: width, into: &sumGY)
+              lanes.setPullback(
+                meanG: sumG.map { T($0 / Double(n)) }, c: sumGY.map { T($0 / divisor) },
+                scale: Array(scales[o * groups..<(o + 1) * groups]), width: width)
+              for p in 0..<positions {
+                let at = base + p * rowStride
+                lanes.applyPullback(gp.baseAddress! + at, yp.baseAddress! + at, dp.baseAddress! + at)
+              }
+              continue
             }
             for p in 0..<positions {
               let gr = gp.baseAddress! + base + p * rowStride
@@ -111,6 +149,116 @@ func normalizeSets<T: RealScalar>(
       }
     }
     return [dx]
+  }
+}
+
+/// Per-lane accumulators over the rows of a [positions, row] block (row = groups · width values),
+/// for normalizations whose sets are narrow: every loop runs along a contiguous row.
+private struct LaneScratch<T: RealScalar> {
+  let count: Int
+  /// Two Double accumulators per lane.
+  var first: [Double]
+  var second: [Double]
+  /// Per-lane constants (shift in Double; a, b, c in T).
+  var shift: [Double]
+  var a: [T]
+  var b: [T]
+  var c: [T]
+
+  init(_ count: Int) {
+    self.count = count
+    first = Array(repeating: 0, count: count)
+    second = Array(repeating: 0, count: count)
+    shift = Array(repeating: 0, count: count)
+    a = Array(repeating: 0, count: count)
+    b = Array(repeating: 0, count: count)
+    c = Array(repeating: 0, count: count)
+  }
+
+  mutating func clear() {
+    first.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    second.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+  }
+
+  /// first[i] += row[i].
+  @inline(__always) mutating func accumulate(_ row: UnsafePointer<T>) {
+    first.withUnsafeMutableBufferPointer { f in
+      for i in 0..<count { f[i] += Double(row[i]) }
+    }
+  }
+
+  /// second[i] += (row[i] − shift[i])².
+  @inline(__always) mutating func accumulateSquares(_ row: UnsafePointer<T>) {
+    shift.withUnsafeBufferPointer { s in
+      second.withUnsafeMutableBufferPointer { q in
+        for i in 0..<count {
+          let d = Double(row[i]) - s[i]
+          q[i] += d * d
+        }
+      }
+    }
+  }
+
+  /// first[i] += g[i], second[i] += g[i]·y[i].
+  @inline(__always) mutating func accumulateProducts(_ g: UnsafePointer<T>, _ y: UnsafePointer<T>) {
+    first.withUnsafeMutableBufferPointer { f in
+      second.withUnsafeMutableBufferPointer { q in
+        for i in 0..<count {
+          let gi = Double(g[i])
+          f[i] += gi
+          q[i] += gi * Double(y[i])
+        }
+      }
+    }
+  }
+
+  /// totals[g] += Σ_{j < width} (first or second)[g·width + j].
+  func groupTotals(first useFirst: Bool, groups: Int, width: Int, into totals: inout [Double]) {
+    let lanes = useFirst ? first : second
+    for g in 0..<groups {
+      var t = 0.0
+      for j in 0..<width { t += lanes[g * width + j] }
+      totals[g] += t
+    }
+  }
+
+  mutating func setShift(_ mean: [Double], width: Int) {
+    for i in 0..<count { shift[i] = mean[i / width] }
+  }
+
+  mutating func setAffine(mean: [Double], scale: [T], width: Int) {
+    for i in 0..<count {
+      a[i] = T(mean[i / width])
+      b[i] = scale[i / width]
+    }
+  }
+
+  /// out[i] = (row[i] − a[i]) · b[i].
+  @inline(__always) func applyAffine(_ row: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>) {
+    a.withUnsafeBufferPointer { a in
+      b.withUnsafeBufferPointer { b in
+        for i in 0..<count { out[i] = (row[i] - a[i]) * b[i] }
+      }
+    }
+  }
+
+  mutating func setPullback(meanG: [T], c cs: [T], scale: [T], width: Int) {
+    for i in 0..<count {
+      a[i] = meanG[i / width]
+      b[i] = cs[i / width]
+      c[i] = scale[i / width]
+    }
+  }
+
+  /// d[i] = (g[i] − a[i] − y[i]·b[i]) · c[i].
+  @inline(__always) func applyPullback(_ g: UnsafePointer<T>, _ y: UnsafePointer<T>, _ d: UnsafeMutablePointer<T>) {
+    a.withUnsafeBufferPointer { a in
+      b.withUnsafeBufferPointer { b in
+        c.withUnsafeBufferPointer { c in
+          for i in 0..<count { d[i] = (g[i] - a[i] - y[i] * b[i]) * c[i] }
+        }
+      }
+    }
   }
 }
 
