@@ -293,6 +293,21 @@ extension NDArray where Element: RealScalar {
     guard broadcastShape(shape, self.shape) == self.shape else {
       preconditionFailure("shape \(shape) does not broadcast to \(self.shape)")
     }
+    // A bias over the last axis (Linear on channel-last data): column sums of [rows, n], one row
+    // at a time into Double accumulators (a vectorized loop, not a call per row).
+    if shape.count == 1, let n = self.shape.last, n == shape[0], n > 0 {
+      let rows = count / n
+      var acc = [Double](repeating: 0, count: n)
+      withUnsafeBufferPointer { gp in
+        acc.withUnsafeMutableBufferPointer { ap in
+          for r in 0..<rows {
+            let row = gp.baseAddress! + r * n
+            for j in 0..<n { ap[j] += Double(row[j]) }
+          }
+        }
+      }
+      return NDArray(shape: shape) { out in for j in 0..<n { out[j] = Element(acc[j]) } }
+    }
     var out: NDArray = zeroArray(shape)
     withUnsafeBufferPointer { gp in
       out.withUnsafeMutableBufferPointer { rp in

@@ -43,6 +43,10 @@ public struct FourierPositionalEncoding<T: RealScalar>: Module {
     let grid = coordinates.map(\.count)
     let points = grid.reduce(1, *)
     let f = frequencies.scalars.map(Double.init)
+    let key = FourierFeatureKey(single: T.self == Float.self, frequencies: f, coordinates: coordinates)
+    if let cached = fourierFeatureCache.withLock({ $0[key] }) as? NDArray<T> {
+      return linear(Tensor(cached)).reshaped([1] + grid + [2 * half])
+    }
     let features = NDArray<T>(shape: [points, 2 * half]) { out in
       var index = [Int](repeating: 0, count: d)
       for p in 0..<points {
@@ -60,9 +64,24 @@ public struct FourierPositionalEncoding<T: RealScalar>: Module {
         }
       }
     }
+    fourierFeatureCache.withLock { cache in
+      if cache.count >= 32 { cache.removeAll() }
+      cache[key] = features
+    }
     return linear(Tensor(features)).reshaped([1] + grid + [2 * half])
   }
 }
+
+/// What the sin/cos table of ``FourierPositionalEncoding`` depends on.
+private struct FourierFeatureKey: Hashable, Sendable {
+  let single: Bool
+  let frequencies: [Double]
+  let coordinates: [[Double]]
+}
+
+/// The tables already computed (fixed for a model and a grid; recomputing them on every forward
+/// pass was 6–7% of a FactFormer training step), at most 32 kept.
+private let fourierFeatureCache = Locked<[FourierFeatureKey: any Sendable]>([:])
 
 /// [B, C, n₁, …, n_d] → [B, n₁, …, n_d, C].
 func channelsLast<T: RealScalar>(_ x: Tensor<T>) -> Tensor<T> {
