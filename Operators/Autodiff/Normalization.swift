@@ -262,51 +262,66 @@ private struct LaneScratch<T: RealScalar> {
   }
 }
 
-/// Σ (x − shift) and Σ (x − shift)² over `n` values, in Double with four independent partial
-/// sums (a single accumulator is a chain of dependent additions the CPU cannot overlap).
+/// Σ (x − shift) and Σ (x − shift)² over `n` values, in Double with eight independent partial
+/// sums (SIMD lanes; a single accumulator is a chain of dependent additions).
 @inline(__always) func partialSums<T: RealScalar>(_ x: UnsafePointer<T>, _ n: Int, shift: Double) -> (
   sum: Double, squares: Double
 ) {
-  var s = (0.0, 0.0, 0.0, 0.0)
-  var q = (0.0, 0.0, 0.0, 0.0)
+  var s = SIMD8<Double>()
+  var q = SIMD8<Double>()
   var j = 0
-  while j + 4 <= n {
-    let (a, b, c, d) = (
-      Double(x[j]) - shift, Double(x[j + 1]) - shift, Double(x[j + 2]) - shift, Double(x[j + 3]) - shift
-    )
-    s = (s.0 + a, s.1 + b, s.2 + c, s.3 + d)
-    q = (q.0 + a * a, q.1 + b * b, q.2 + c * c, q.3 + d * d)
-    j += 4
+  let raw = UnsafeRawPointer(x)
+  let shifts = SIMD8<Double>(repeating: shift)
+  while j + 8 <= n {
+    let a =
+      (T.self == Float.self
+        ? SIMD8<Double>(raw.loadUnaligned(fromByteOffset: 4 * j, as: SIMD8<Float>.self))
+        : raw.loadUnaligned(fromByteOffset: 8 * j, as: SIMD8<Double>.self)) - shifts
+    s += a
+    q += a * a
+    j += 8
   }
+  var (st, qt) = (s.sum(), q.sum())
   while j < n {
     let a = Double(x[j]) - shift
-    s.0 += a
-    q.0 += a * a
+    st += a
+    qt += a * a
     j += 1
   }
-  return ((s.0 + s.1) + (s.2 + s.3), (q.0 + q.1) + (q.2 + q.3))
+  return (st, qt)
 }
 
-/// Σ g and Σ g·y over `n` values, in Double with four independent partial sums.
+/// Σ g and Σ g·y over `n` values, in Double with eight independent partial sums (SIMD lanes).
 @inline(__always) func partialSumAndDot<T: RealScalar>(_ g: UnsafePointer<T>, _ y: UnsafePointer<T>, _ n: Int) -> (
   Double, Double
 ) {
-  var s = (0.0, 0.0, 0.0, 0.0)
-  var d = (0.0, 0.0, 0.0, 0.0)
+  var s = SIMD8<Double>()
+  var d = SIMD8<Double>()
   var j = 0
-  while j + 4 <= n {
-    let (a, b, c, e) = (Double(g[j]), Double(g[j + 1]), Double(g[j + 2]), Double(g[j + 3]))
-    s = (s.0 + a, s.1 + b, s.2 + c, s.3 + e)
-    d = (d.0 + a * Double(y[j]), d.1 + b * Double(y[j + 1]), d.2 + c * Double(y[j + 2]), d.3 + e * Double(y[j + 3]))
-    j += 4
+  let (gr, yr) = (UnsafeRawPointer(g), UnsafeRawPointer(y))
+  while j + 8 <= n {
+    let (a, b) =
+      T.self == Float.self
+      ? (
+        SIMD8<Double>(gr.loadUnaligned(fromByteOffset: 4 * j, as: SIMD8<Float>.self)),
+        SIMD8<Double>(yr.loadUnaligned(fromByteOffset: 4 * j, as: SIMD8<Float>.self))
+      )
+      : (
+        gr.loadUnaligned(fromByteOffset: 8 * j, as: SIMD8<Double>.self),
+        yr.loadUnaligned(fromByteOffset: 8 * j, as: SIMD8<Double>.self)
+      )
+    s += a
+    d += a * b
+    j += 8
   }
+  var (st, dt) = (s.sum(), d.sum())
   while j < n {
     let a = Double(g[j])
-    s.0 += a
-    d.0 += a * Double(y[j])
+    st += a
+    dt += a * Double(y[j])
     j += 1
   }
-  return ((s.0 + s.1) + (s.2 + s.3), (d.0 + d.1) + (d.2 + d.3))
+  return (st, dt)
 }
 
 /// Layer normalization over the last axis, with an optional elementwise affine map
