@@ -31,7 +31,7 @@ func parseOptions() -> Options {
         + "       pdekit-bench darcy-export --n N --samples S --dim 2|3 --dir D [--seed K] [--storage symmetric|general]\n"
         + "       pdekit-bench darcy --dir D [--methods cholmod,amg-cg,amg-cg-fresh,ic0-cg,cg] [--samples K] [--rtol R]\n"
         + "       pdekit-bench mm-read --file F [--reps R] [--warmup W]\n"
-        + "       pdekit-bench fno-step [--n 64] [--batch 20] [--width 32] [--modes 12] [--reps 5] [--threads 2] [--transform automatic|fft|pruned]\n"
+        + "       pdekit-bench fno-step [--n 64] [--batch 20] [--width 32] [--modes 12] [--reps 5] [--threads 2] [--transform automatic|fft|pruned] [--sliced-only 1]\n"
         + "       pdekit-bench fno-ops [--n 64] [--batch 20] [--width 32] [--modes 12] [--reps 7] [--threads 2]   (per-op breakdown)\n"
         + "       pdekit-bench hybrid --n N --samples S --dir D [--bootstrap B] [--epochs E] [--configs ...] [--reps K] [--dim 2|3] [--rtol R] [--recipe darcy|poisson]\n"
         + "       pdekit-bench hybrid-bandit --n N --samples S [--rtol R] [--cost-scale C]\n"
