@@ -86,25 +86,7 @@ public func addGELU<T: RealScalar>(_ a: Tensor<T>, _ b: Tensor<T>, gate: Tensor<
                   let w = wp.map { $0.base[r % channels] } ?? 1
                   let (x1, x2) = (ap.base + r * points, bp.base + r * points)
                   let (gr, dr) = (gs.base + r * points, ds.base + r * points)
-                  if !activation {
-                    dr.update(from: gr, count: points)
-                  } else if T.self == Float.self {
-                    let (p, q) = (floats(SharedPointer(base: x1)), floats(SharedPointer(base: x2)))
-                    let (gf, df) = (floats(SharedPointer(base: gr)), floats(SharedPointer(base: dr)))
-                    let (wf, k) = (Float(w), Float(0.398_942_280_401_432_677_94))
-                    for j in 0..<points {
-                      let z = mulAdd(q[j], wf, p[j])
-                      let (cdf, e) = fastNormalCDFAndGaussian(z)
-                      df[j] = gf[j] * mulAdd(z * k, e, cdf)
-                    }
-                  } else {
-                    let invSqrt2Pi = T(0.39894228040143267793994605993438186848)
-                    for j in 0..<points {
-                      let z = x1[j] + x2[j] * w
-                      let c = T(0.5) * (1 + erfT(z * T(0.70710678118654752440084436210484903928)))
-                      dr[j] = gr[j] * (c + z * invSqrt2Pi * expT(T(-0.5) * z * z))
-                    }
-                  }
+                  geluSlopeOfSum(x1, x2, gate: w, cotangent: gr, into: dr, count: points, activation: activation)
                   if let dbs {
                     let o = dbs.base + r * points
                     for j in 0..<points { o[j] = dr[j] * w }
@@ -159,4 +141,35 @@ private func withRows<T: RealScalar>(
 func withOptionalMutable<T: RealScalar>(_ array: inout NDArray<T>?, _ body: (SharedPointer<T>?) -> Void) {
   guard array != nil else { return body(nil) }
   array!.withUnsafeMutableBufferPointer { body(SharedPointer(base: $0.baseAddress!)) }
+}
+
+/// out[j] = ḡ[j] · act′(a[j] + w·b[j]), act = GELU (Float: a + w·b with one rounding), or
+/// out[j] = ḡ[j] without activation. `out` may be `a`.
+@inline(__always)
+func geluSlopeOfSum<T: RealScalar>(
+  _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, gate w: T, cotangent g: UnsafePointer<T>,
+  into out: UnsafeMutablePointer<T>, count: Int, activation: Bool
+) {
+  guard activation else {
+    out.update(from: g, count: count)
+    return
+  }
+  if T.self == Float.self {
+    func f(_ p: UnsafePointer<T>) -> UnsafeMutablePointer<Float> {
+      floats(SharedPointer(base: UnsafeMutablePointer(mutating: p)))
+    }
+    let (af, bf, gf, of) = (f(a), f(b), f(g), floats(SharedPointer(base: out)))
+    let (wf, k) = (Float(w), Float(0.398_942_280_401_432_677_94))
+    for j in 0..<count {
+      let z = mulAdd(bf[j], wf, af[j])
+      let (cdf, e) = fastNormalCDFAndGaussian(z)
+      of[j] = gf[j] * mulAdd(z * k, e, cdf)
+    }
+  } else {
+    for j in 0..<count {
+      let z = a[j] + b[j] * w
+      let cdf = T(0.5) * (1 + erfT(z * T(0.70710678118654752440084436210484903928)))
+      out[j] = g[j] * (cdf + z * T(0.39894228040143267793994605993438186848) * expT(T(-0.5) * z * z))
+    }
+  }
 }

@@ -153,32 +153,15 @@ public func fusedChannelMLP<T: RealScalar>(
       }
     }
     // Worker partials added in worker order.
-    func reduced(offset: Int, count: Int, shape: [Int]) -> NDArray<T> {
-      partials.withUnsafeBufferPointer { pp in
-        NDArray<T>(shape: shape) { out in
-          let stride = hidden * cin + cout * hidden
-          for i in 0..<count {
-            var s = pp[offset + i]
-            for k in 1..<workers { s += pp[k * stride + offset + i] }
-            out[i] = s
-          }
-        }
-      }
-    }
+    let block = hidden * cin + cout * hidden
     var result: [NDArray<T>?] = [needX ? (dx ?? zeroArray(vx.shape)) : nil]
-    result.append(needW1 ? reduced(offset: 0, count: hidden * cin, shape: [hidden, cin]) : nil)
+    result.append(needW1 ? workerSum(partials, workers: workers, stride: block, offset: 0, shape: [hidden, cin]) : nil)
     if hasB1 {
       result.append(
-        needB1
-          ? NDArray<T>(shape: [hidden]) { out in
-            for h in 0..<hidden {
-              var s = 0.0
-              for k in 0..<workers { s += bias1Sums[k * hidden + h] }
-              out[h] = T(s)
-            }
-          } : nil)
+        needB1 ? workerSum(bias1Sums, workers: workers, stride: hidden, offset: 0, shape: [hidden]) as NDArray<T> : nil)
     }
-    result.append(needW2 ? reduced(offset: hidden * cin, count: cout * hidden, shape: [cout, hidden]) : nil)
+    result.append(
+      needW2 ? workerSum(partials, workers: workers, stride: block, offset: hidden * cin, shape: [cout, hidden]) : nil)
     if need.count > iW2 + 1 {
       result.append(
         needB2

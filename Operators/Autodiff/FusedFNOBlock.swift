@@ -138,7 +138,7 @@ public func fusedFNOBlockTail<T: RealScalar>(
                         for r in 0..<c {
                           let (mr, gr, xr, dxr) = (m + r * tile, gt + r * points, xt + r * points, dxt + r * points)
                           let w = p.g.base[r]
-                          slopeTimes(mr, gate: w, x: xr, cotangent: gr, count: t, activation: activation)
+                          geluSlopeOfSum(mr, xr, gate: w, cotangent: gr, into: mr, count: t, activation: activation)
                           db2[r] += contiguousSum(mr, t)
                           dgate[r] += contiguousDot(mr, xr, t)
                           for j in 0..<t { dxr[j] = w * mr[j] }
@@ -192,62 +192,18 @@ public func fusedFNOBlockTail<T: RealScalar>(
         }
       }
     }
-    func reduced(_ offset: Int, _ count: Int, _ shape: [Int]) -> NDArray<T> {
-      partials.withUnsafeBufferPointer { pp in
-        NDArray<T>(shape: shape) { out in
-          for i in 0..<count {
-            var v = pp[offset + i]
-            for k in 1..<workers { v += pp[k * weightCount + offset + i] }
-            out[i] = v
-          }
-        }
-      }
+    func reduced(_ offset: Int, _ shape: [Int]) -> NDArray<T> {
+      workerSum(partials, workers: workers, stride: weightCount, offset: offset, shape: shape)
     }
-    func summed(_ offset: Int, _ count: Int, _ shape: [Int]) -> NDArray<T> {
-      NDArray<T>(shape: shape) { out in
-        for i in 0..<count {
-          var v = 0.0
-          for k in 0..<workers { v += sums[k * (hidden + 2 * c) + offset + i] }
-          out[i] = T(v)
-        }
-      }
+    func summed(_ offset: Int, _ shape: [Int]) -> NDArray<T> {
+      workerSum(sums, workers: workers, stride: hidden + 2 * c, offset: offset, shape: shape)
     }
     return [
-      need[0] ? dx : nil, need[1] ? ds : nil, need[2] ? reduced(0, c * c, [c, c]) : nil,
-      need[3] ? reduced(c * c, hidden * c, [hidden, c]) : nil, need[4] ? summed(0, hidden, [hidden]) : nil,
-      need[5] ? reduced(c * c + hidden * c, c * hidden, [c, hidden]) : nil, need[6] ? summed(hidden, c, [c]) : nil,
-      need[7] ? summed(hidden + c, c, gateShape) : nil,
+      need[0] ? dx : nil, need[1] ? ds : nil, need[2] ? reduced(0, [c, c]) : nil,
+      need[3] ? reduced(c * c, [hidden, c]) : nil, need[4] ? summed(0, [hidden]) : nil,
+      need[5] ? reduced(c * c + hidden * c, [c, hidden]) : nil, need[6] ? summed(hidden, [c]) : nil,
+      need[7] ? summed(hidden + c, gateShape) : nil,
     ]
-  }
-}
-
-/// m[j] ← ḡ[j] · act′(m[j] + w·x[j]) (act = GELU), or ḡ[j] when there is no activation.
-@inline(__always)
-private func slopeTimes<T: RealScalar>(
-  _ m: UnsafeMutablePointer<T>, gate w: T, x: UnsafePointer<T>, cotangent g: UnsafePointer<T>, count: Int,
-  activation: Bool
-) {
-  guard activation else {
-    m.update(from: g, count: count)
-    return
-  }
-  if T.self == Float.self {
-    let (mf, xf, gf) = (
-      floats(SharedPointer(base: m)), floats(SharedPointer(base: UnsafeMutablePointer(mutating: x))),
-      floats(SharedPointer(base: UnsafeMutablePointer(mutating: g)))
-    )
-    let (wf, k) = (Float(w), Float(0.398_942_280_401_432_677_94))
-    for j in 0..<count {
-      let u = mulAdd(xf[j], wf, mf[j])
-      let (cdf, e) = fastNormalCDFAndGaussian(u)
-      mf[j] = gf[j] * mulAdd(u * k, e, cdf)
-    }
-  } else {
-    for j in 0..<count {
-      let u = m[j] + w * x[j]
-      let cdf = T(0.5) * (1 + erfT(u * T(0.70710678118654752440084436210484903928)))
-      m[j] = g[j] * (cdf + u * T(0.39894228040143267793994605993438186848) * expT(T(-0.5) * u * u))
-    }
   }
 }
 

@@ -61,3 +61,33 @@ func batchWorkers(_ batch: Int) -> Int { max(1, min(batch, BLAS.threadCount)) }
 func tileParallel(_ batch: Int, workers: Int, _ body: @Sendable (_ worker: Int, _ samples: Range<Int>) -> Void) {
   BLAS.withSingleThread { batchParallel(batch, workers: workers, body) }
 }
+
+/// The workers' partials of one gradient added in worker order: element i of the result is
+/// Σ_k partials[k·stride + offset + i], for k < workers (the per-worker accumulators of the
+/// tiled ops, each worker's block `stride` elements long).
+func workerSum<T: RealScalar>(_ partials: NDArray<T>, workers: Int, stride: Int, offset: Int, shape: [Int]) -> NDArray<
+  T
+> {
+  partials.withUnsafeBufferPointer { pp in
+    NDArray<T>(shape: shape) { out in
+      for i in 0..<out.count {
+        var v = pp[offset + i]
+        for k in 1..<workers { v += pp[k * stride + offset + i] }
+        out[i] = v
+      }
+    }
+  }
+}
+
+/// ``workerSum(_:workers:stride:offset:shape:)`` for partials accumulated in Double (bias and gate
+/// sums), rounded to T once at the end.
+func workerSum<T: RealScalar>(_ partials: [Double], workers: Int, stride: Int, offset: Int, shape: [Int]) -> NDArray<T>
+{
+  NDArray<T>(shape: shape) { out in
+    for i in 0..<out.count {
+      var v = 0.0
+      for k in 0..<workers { v += partials[k * stride + offset + i] }
+      out[i] = T(v)
+    }
+  }
+}

@@ -118,6 +118,33 @@ struct SpectralModeMap: Sendable {
   }
 }
 
+/// What a pruned DFT's matrices depend on.
+private struct PrunedDFTKey: Hashable, Sendable {
+  let single: Bool
+  let rows: Int
+  let columns: Int
+  let rowFrequencies: [Int]
+  let keptColumns: Int
+}
+
+/// Pruned DFTs already built: their cos/sin matrices depend only on the grid and the kept modes,
+/// and were rebuilt on every spectral convolution (every layer, slice and pass).
+private let prunedDFTs = MemoTable<PrunedDFTKey>()
+
+/// The pruned DFT for these modes with scale 1/(N₁·N₂), from the memo table when built before.
+private func cachedPrunedDFT<T: RealScalar>(
+  rows: Int, columns: Int, rowFrequencies: [Int], keptColumns: Int, fields realCount: Int
+) -> PrunedRealDFT<T> {
+  let key = PrunedDFTKey(
+    single: T.self == Float.self, rows: rows, columns: columns, rowFrequencies: rowFrequencies, keptColumns: keptColumns
+  )
+  return prunedDFTs.value(key) {
+    PrunedRealDFT<T>(
+      rows: rows, columns: columns, rowFrequencies: rowFrequencies, keptColumns: keptColumns,
+      scale: T(1) / T(realCount))
+  }
+}
+
 /// Runs `body(first, count)` on consecutive chunks of at most 32 of `fields` fields, the chunks
 /// split between the cores with BLAS single-threaded (``tileParallel(_:workers:_:)``). The pruned
 /// DFT's gemm shapes then depend only on the field count, not on the thread count or on BLAS's
@@ -327,9 +354,9 @@ private struct KeptModeTransform<T: RealScalar> {
     }
     pruned =
       usePruned
-      ? PrunedRealDFT<T>(
-        rows: rows, columns: columns, rowFrequencies: rowFrequencies, keptColumns: kept,
-        scale: T(1) / T(map.realCount)) : nil
+      ? cachedPrunedDFT(
+        rows: rows, columns: columns, rowFrequencies: rowFrequencies, keptColumns: kept, fields: map.realCount)
+      : nil
   }
 
   /// G [M, B, 2·C] = X/N at the kept modes of x [B, C, spatial…].

@@ -44,29 +44,24 @@ public struct FourierPositionalEncoding<T: RealScalar>: Module {
     let points = grid.reduce(1, *)
     let f = frequencies.scalars.map(Double.init)
     let key = FourierFeatureKey(single: T.self == Float.self, frequencies: f, coordinates: coordinates)
-    if let cached = fourierFeatureCache.withLock({ $0[key] }) as? NDArray<T> {
-      return linear(Tensor(cached)).reshaped([1] + grid + [2 * half])
-    }
-    let features = NDArray<T>(shape: [points, 2 * half]) { out in
-      var index = [Int](repeating: 0, count: d)
-      for p in 0..<points {
-        var rest = p
-        for a in stride(from: d - 1, through: 0, by: -1) {
-          index[a] = rest % grid[a]
-          rest /= grid[a]
-        }
-        for j in 0..<half {
-          var s = 0.0
-          for a in 0..<d { s += coordinates[a][index[a]] * f[a * half + j] }
-          let angle = 2 * Double.pi * s
-          out[p * 2 * half + j] = T(sin(angle))
-          out[p * 2 * half + half + j] = T(cos(angle))
+    let features = fourierFeatureTables.value(key) {
+      NDArray<T>(shape: [points, 2 * half]) { out in
+        var index = [Int](repeating: 0, count: d)
+        for p in 0..<points {
+          var rest = p
+          for a in stride(from: d - 1, through: 0, by: -1) {
+            index[a] = rest % grid[a]
+            rest /= grid[a]
+          }
+          for j in 0..<half {
+            var s = 0.0
+            for a in 0..<d { s += coordinates[a][index[a]] * f[a * half + j] }
+            let angle = 2 * Double.pi * s
+            out[p * 2 * half + j] = T(sin(angle))
+            out[p * 2 * half + half + j] = T(cos(angle))
+          }
         }
       }
-    }
-    fourierFeatureCache.withLock { cache in
-      if cache.count >= 32 { cache.removeAll() }
-      cache[key] = features
     }
     return linear(Tensor(features)).reshaped([1] + grid + [2 * half])
   }
@@ -80,8 +75,8 @@ private struct FourierFeatureKey: Hashable, Sendable {
 }
 
 /// The tables already computed (fixed for a model and a grid; recomputing them on every forward
-/// pass was 6–7% of a FactFormer training step), at most 32 kept.
-private let fourierFeatureCache = Locked<[FourierFeatureKey: any Sendable]>([:])
+/// pass was 6–7% of a FactFormer training step).
+private let fourierFeatureTables = MemoTable<FourierFeatureKey>()
 
 /// [B, C, n₁, …, n_d] → [B, n₁, …, n_d, C].
 func channelsLast<T: RealScalar>(_ x: Tensor<T>) -> Tensor<T> {

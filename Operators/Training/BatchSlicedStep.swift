@@ -17,23 +17,24 @@
 import Dispatch
 import Numerics
 
-/// The slices' results, each element written by one worker (raw storage: concurrent writes to
-/// distinct elements of a Swift array property would be overlapping accesses to the array).
-private final class SliceResults<T: RealScalar>: @unchecked Sendable {
+/// One slot per slice, each written by one worker (raw storage: concurrent writes to distinct
+/// elements of a Swift array property would be overlapping accesses to the array).
+private final class SliceSlots<V>: @unchecked Sendable {
   let count: Int
-  let values: UnsafeMutablePointer<Double>
-  let gradients: UnsafeMutablePointer<Gradients<T>?>
+  let slots: UnsafeMutablePointer<V?>
   init(_ n: Int) {
     count = n
-    values = .allocate(capacity: n)
-    values.initialize(repeating: 0, count: n)
-    gradients = .allocate(capacity: n)
-    gradients.initialize(repeating: nil, count: n)
+    slots = .allocate(capacity: n)
+    slots.initialize(repeating: nil, count: n)
   }
   deinit {
-    values.deallocate()
-    gradients.deinitialize(count: count)
-    gradients.deallocate()
+    slots.deinitialize(count: count)
+    slots.deallocate()
+  }
+  /// The value of slot k (every slot is written before it is read).
+  subscript(k: Int) -> V {
+    get { slots[k]! }
+    set { slots[k] = newValue }
   }
 }
 
@@ -69,7 +70,7 @@ public func batchSlicedValueAndGradient<M: Module>(
     let (value, gradients) = valueAndGradient(at: model) { body($0, 0..<batch) }
     return (Double(value), gradients)
   }
-  let results = SliceResults<M.Scalar>(slices)
+  let results = SliceSlots<(value: Double, gradients: Gradients<M.Scalar>)>(slices)
   withoutActuallyEscaping(body) { body in
     let shared = Shared(value: (model, body))
     BLAS.withSingleThread {
@@ -78,39 +79,22 @@ public func batchSlicedValueAndGradient<M: Module>(
         for k in w * slices / workers..<(w + 1) * slices / workers {
           let slice = k * batch / slices..<(k + 1) * batch / slices
           let (value, gradients) = valueAndGradient(at: model) { body($0, slice) }
-          results.values[k] = Double(value)
-          results.gradients[k] = gradients
+          results[k] = (Double(value), gradients)
         }
       }
     }
   }
   // Summed with single-threaded BLAS: a threaded axpy here would wake OpenBLAS's helper thread,
   // which then spins (sched_yield) through the next step's slices, about 8% of a 2-thread FNO step.
-  var total = results.gradients[0]!
-  var value = results.values[0]
+  var (value, total) = results[0]
   BLAS.withSingleThread {
     for k in 1..<slices {
-      let g = results.gradients[k]!
+      let (v, g) = results[k]
       for i in total.arrays.indices { total.arrays[i].addScaled(g.arrays[i], by: 1) }
-      value += results.values[k]
+      value += v
     }
   }
   return (value, total)
-}
-
-/// Per-slice outputs of ``batchSlicedForward(batch:workers:_:)``, each written by one worker.
-private final class SliceOutputs<T: BitwiseCopyable & Sendable>: @unchecked Sendable {
-  let count: Int
-  let arrays: UnsafeMutablePointer<NDArray<T>?>
-  init(_ n: Int) {
-    count = n
-    arrays = .allocate(capacity: n)
-    arrays.initialize(repeating: nil, count: n)
-  }
-  deinit {
-    arrays.deinitialize(count: count)
-    arrays.deallocate()
-  }
 }
 
 /// `body(0 ..< batch)` computed as `workers` contiguous slices at once, one per core, and joined
@@ -128,16 +112,16 @@ public func batchSlicedForward<T: BitwiseCopyable & Sendable>(
 ) -> NDArray<T> {
   let workers = max(1, min(workers, batch))
   if workers == 1 { return body(0..<batch) }
-  let outputs = SliceOutputs<T>(workers)
+  let outputs = SliceSlots<NDArray<T>>(workers)
   withoutActuallyEscaping(body) { body in
     let shared = Shared(value: body)
     BLAS.withSingleThread {
       DispatchQueue.concurrentPerform(iterations: workers) { k in
-        outputs.arrays[k] = shared.value(k * batch / workers..<(k + 1) * batch / workers)
+        outputs[k] = shared.value(k * batch / workers..<(k + 1) * batch / workers)
       }
     }
   }
-  let parts = (0..<workers).map { outputs.arrays[$0]! }
+  let parts = (0..<workers).map { outputs[$0] }
   let tail = Array(parts[0].shape.dropFirst())
   precondition(
     parts.allSatisfy { Array($0.shape.dropFirst()) == tail },
