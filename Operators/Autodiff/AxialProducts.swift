@@ -371,3 +371,85 @@ public func gatedGELU<T: RealScalar>(_ x: Tensor<T>) -> Tensor<T> {
   if T.self == Float.self { return T(fastNormalCDF(Float(x))) }
   return T(0.5) * (1 + erfT(x * T(0.70710678118654752440084436210484903928)))
 }
+
+/// The means of a channel-last field over all spatial axes but one, for every axis at once, stacked
+/// along axis 1: the pooled summaries of FactFormer's reducers in one pass over the field.
+///
+/// ```
+/// x: [B, n₁, …, n_d, C]  →  m: [B, n₁ + … + n_d, C]
+/// m[b, o_a + i, :] = Σ_{p: p_a = i} x[b, p, :] / (N / n_a)       o_a = n₁ + … + n_{a−1},  N = n₁ ⋯ n_d
+/// ∂x[b, p, :] = Σ_a ḡ[b, o_a + p_a, :] / (N / n_a)
+/// ```
+///
+/// Sums accumulate in Double. With one spatial axis the "mean over the other axes" is x itself.
+@specialized(where T == Float)
+@specialized(where T == Double)
+public func axialMeans<T: RealScalar>(_ x: Tensor<T>, dimensions d: Int) -> Tensor<T> {
+  precondition(
+    (1...3).contains(d) && x.rank == d + 2, "axialMeans expects [batch, \(d) spatial axes, channels], got \(x.shape)")
+  let shape = x.shape
+  let (batch, c) = (shape[0], shape[d + 1])
+  let grid = Array(shape[1...d])
+  let points = grid.reduce(1, *)
+  let offsets = (0..<d).map { a in grid[..<a].reduce(0, +) }
+  let stacked = grid.reduce(0, +)
+  // Weight of each point in the mean of axis a: n_a / N.
+  let weights = grid.map { Double($0) / Double(Swift.max(1, points)) }
+  let strides = contiguousStrides(grid)
+  var sums = [Double](repeating: 0, count: stacked * c)
+  let y = NDArray<T>(shape: [batch, stacked, c]) { yp in
+    x.value.withUnsafeBufferPointer { xp in
+      sums.withUnsafeMutableBufferPointer { sp in
+        for b in 0..<batch {
+          sp.update(repeating: 0)
+          for p in 0..<points {
+            let row = xp.baseAddress! + (b * points + p) * c
+            for a in 0..<d {
+              let acc = sp.baseAddress! + (offsets[a] + (p / strides[a]) % grid[a]) * c
+              for j in 0..<c { acc[j] += Double(row[j]) }
+            }
+          }
+          for a in 0..<d {
+            for i in 0..<grid[a] {
+              let at = (offsets[a] + i) * c
+              for j in 0..<c { yp[b * stacked * c + at + j] = T(sp[at + j] * weights[a]) }
+            }
+          }
+        }
+      }
+    }
+  }
+  return Tensor.record(y, [x]) { g, _ in
+    // Cotangent rows pre-scaled by n_a / N, then each point sums its d rows.
+    var scaled: NDArray<T> = uninitializedArray([batch, stacked, c])
+    g.withUnsafeBufferPointer { gp in
+      scaled.withUnsafeMutableBufferPointer { sp in
+        for b in 0..<batch {
+          for a in 0..<d {
+            for i in 0..<grid[a] {
+              let at = (b * stacked + offsets[a] + i) * c
+              for j in 0..<c { sp[at + j] = T(Double(gp[at + j]) * weights[a]) }
+            }
+          }
+        }
+      }
+    }
+    var dx: NDArray<T> = uninitializedArray(shape)
+    scaled.withUnsafeBufferPointer { sp in
+      dx.withUnsafeMutableBufferPointer { dp in
+        for b in 0..<batch {
+          for p in 0..<points {
+            let out = dp.baseAddress! + (b * points + p) * c
+            let first = sp.baseAddress! + (b * stacked + (p / strides[0]) % grid[0]) * c
+            out.update(from: first, count: c)
+            for a in 1..<Swift.max(1, d) {
+              let row = sp.baseAddress! + (b * stacked + offsets[a] + (p / strides[a]) % grid[a]) * c
+              for j in 0..<c { out[j] += row[j] }
+            }
+          }
+        }
+      }
+    }
+    return [dx]
+  }
+}

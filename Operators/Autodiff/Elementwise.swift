@@ -162,3 +162,44 @@ public func concatenate<T: RealScalar>(_ tensors: [Tensor<T>], axis: Int) -> Ten
     }
   }
 }
+
+extension Tensor {
+  /// The slice `range` of axis `axis` (`torch.narrow`).
+  ///
+  /// ```
+  /// x: [2, 7, 5]  narrowed(axis: 1, 2..<5) → [2, 3, 5],   y[i, j, k] = x[i, 2 + j, k]
+  /// ∂x = ḡ in the slice, 0 elsewhere
+  /// ```
+  @specialized(where T == Float)
+  @specialized(where T == Double)
+  public func narrowed(axis: Int, _ range: Range<Int>) -> Tensor {
+    let ax = axis < 0 ? axis + rank : axis
+    precondition((0..<rank).contains(ax), "narrowed: axis \(axis) out of range for rank \(rank)")
+    precondition(
+      range.lowerBound >= 0 && range.upperBound <= shape[ax], "narrowed: \(range) is outside axis \(ax) of \(shape)")
+    let shape = self.shape
+    let outer = shape[..<ax].reduce(1, *)
+    let inner = shape[(ax + 1)...].reduce(1, *)
+    let (full, part, start) = (shape[ax] * inner, range.count * inner, range.lowerBound * inner)
+    var outShape = shape
+    outShape[ax] = range.count
+    let y = NDArray<T>(shape: outShape) { yp in
+      value.withUnsafeBufferPointer { xp in
+        for o in 0..<outer {
+          (yp.baseAddress! + o * part).update(from: xp.baseAddress! + o * full + start, count: part)
+        }
+      }
+    }
+    return Tensor.record(y, [self]) { g, _ in
+      var dx: NDArray<T> = zeroArray(shape)
+      dx.withUnsafeMutableBufferPointer { dp in
+        g.withUnsafeBufferPointer { gp in
+          for o in 0..<outer {
+            (dp.baseAddress! + o * full + start).update(from: gp.baseAddress! + o * part, count: part)
+          }
+        }
+      }
+      return [dx]
+    }
+  }
+}

@@ -47,6 +47,10 @@ func xavierLinear<T: RealScalar>(_ inputs: Int, _ outputs: Int, gain: Double, rn
 /// y = Linear(C, latent)(gatedGELU(Linear(C, 2C)(h)))    (gelu of the first half ⊙ the second half)
 /// ```
 ///
+/// The mean commutes with the bias-free map, so PDEKit pools first and applies W_in to the
+/// [B, n_a, C] summary (``callAsFunction(pooled:)``): the same result with a map over Σ n_a rows
+/// instead of N = Π n_a (the reference applies it to every grid point).
+///
 /// Parameters: `toIn.weight`, `norm.{weight,bias}`, `expand.{weight,bias}`, `project.{weight,bias}`
 /// (reference: `to_in`, `out_ffn.norm`, `out_ffn.fn.net.0`, `out_ffn.fn.net.3`).
 public struct PoolingReducer<T: RealScalar>: Module {
@@ -77,10 +81,13 @@ public struct PoolingReducer<T: RealScalar>: Module {
 
   /// The summary along spatial axis `axis` (0-based) of a channel-last field with `dimensions` axes.
   public func callAsFunction(_ u: Tensor<T>, axis: Int, dimensions: Int) -> Tensor<T> {
-    var h = toIn(u)
     let others = (0..<dimensions).filter { $0 != axis }.map { $0 + 1 }
-    if !others.isEmpty { h = h.mean(alongAxes: others) }
-    return project(gatedGELU(expand(norm(h))))
+    return self(pooled: others.isEmpty ? u : u.mean(alongAxes: others))
+  }
+
+  /// The summary of an already pooled field `p` [B, n_a, C] (the mean of u over the other axes).
+  public func callAsFunction(pooled p: Tensor<T>) -> Tensor<T> {
+    project(gatedGELU(expand(norm(toIn(p)))))
   }
 }
 
@@ -228,11 +235,17 @@ public struct FactorizedAttention<T: RealScalar>: Module {
     axialKernels(normalized: inNorm(u), coordinates: coordinates)
   }
 
+  /// The reducers' inputs are means of s = h · W_inᵀ over all axes but one; the means are taken of
+  /// h (one pass for every axis, ``axialMeans(_:dimensions:)``) and W_in applied to the Σ n_a
+  /// pooled rows — equal, since both maps are linear, and no N-row product is formed.
   private func axialKernels(normalized h: Tensor<T>, coordinates: [[Double]]) -> [Tensor<T>] {
-    let s = toIn(h)
+    let s = toIn(axialMeans(h, dimensions: dimensions))
+    var start = 0
     return (0..<dimensions).map { a in
+      let n = h.shape[a + 1]
+      defer { start += n }
       let angles: NDArray<T> = rotaryAngles(positions: coordinates[a], dimension: kernels[a].width)
-      return kernels[a](reducers[a](s, axis: a, dimensions: dimensions), angles: angles)
+      return kernels[a](reducers[a](pooled: s.narrowed(axis: 1, start..<(start + n))), angles: angles)
     }
   }
 

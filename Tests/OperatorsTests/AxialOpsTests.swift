@@ -68,6 +68,38 @@ struct AxialOpsTests {
   }
 
   @Test(
+    "axial means: every axis' mean over the other axes in one op equals mean(alongAxes:); pullback",
+    arguments: [1, 2, 3])
+  func axialMeansCheck(d: Int) {
+    let grid = [3, 4, 2].prefix(d)
+    let x = randn([2] + grid + [5], seed: 30 + UInt64(d))
+    let m = axialMeans(Tensor(x), dimensions: d).value
+    #expect(m.shape == [2, grid.reduce(0, +), 5])
+    var start = 0
+    for a in 0..<d {
+      let others = (1...d).filter { $0 != a + 1 }
+      let direct = others.isEmpty ? x : Tensor(x).mean(alongAxes: others).value
+      for b in 0..<2 {
+        for i in 0..<grid[a] {
+          for j in 0..<5 { #expect(abs(m[b, start + i, j] - direct[b, i, j]) < 1e-13) }
+        }
+      }
+      start += grid[a]
+    }
+    #expect(pullbackError([x]) { axialMeans($0[0], dimensions: d) } < 1e-6)
+  }
+
+  @Test("narrowed: the slice of one axis; pullback zero outside it")
+  func narrowedCheck() {
+    let x = randn([2, 7, 3], seed: 40)
+    let y = Tensor(x).narrowed(axis: 1, 2..<5).value
+    #expect(y.shape == [2, 3, 3])
+    #expect(y[1, 2, 1] == x[1, 4, 1])
+    #expect(pullbackError([x]) { $0[0].narrowed(axis: 1, 2..<5) } < 1e-6)
+    #expect(pullbackError([x]) { $0[0].narrowed(axis: 2, 0..<1) } < 1e-6)
+  }
+
+  @Test(
     "batched matmul with every transpose combination",
     arguments: [(false, false), (true, false), (false, true), (true, true)])
   func batched(transposeA: Bool, transposeB: Bool) throws {

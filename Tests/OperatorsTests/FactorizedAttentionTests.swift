@@ -149,6 +149,33 @@ struct FactorizedAttentionTests {
     }
   }
 
+  @Test(
+    "kernels from pooled means equal the reference order (W_in and the reducer's input map on every point, then the mean)",
+    arguments: [1, 2, 3])
+  func poolingOrder(d: Int) {
+    let blk = Self.block(d, .chained)
+    let grid = Array([4, 3, 2].prefix(d))
+    let u = Tensor(randn([2] + grid + [6], seed: 8))
+    let coordinates = circleCoordinates(grid)
+    let pooled = blk.axialKernels(u, coordinates: coordinates).map(\.value)
+    let s = blk.toIn(blk.inNorm(u))
+    for a in 0..<d {
+      let r = blk.reducers[a]
+      let others = (1...d).filter { $0 != a + 1 }
+      var h = r.toIn(s)
+      if !others.isEmpty { h = h.mean(alongAxes: others) }
+      let summary = r.project(gatedGELU(r.expand(r.norm(h))))
+      let angles: NDArray<Double> = rotaryAngles(positions: coordinates[a], dimension: blk.kernels[a].width)
+      let reference = blk.kernels[a](summary, angles: angles).value
+      let scale = reference.scalars.map(abs).max()!
+      #expect(pooled[a].maxAbsDifference(reference) < 1e-12 * scale)
+      // The reducer called on the field pools itself the same way.
+      #expect(
+        r(s, axis: a, dimensions: d).value.maxAbsDifference(summary.value) < 1e-12 * summary.value.scalars.map(abs)
+          .max()!)
+    }
+  }
+
   @Test("each axis' kernel pools over the other axes: permuting the grid along y leaves K_x unchanged, changes K_y")
   func pooling() {
     let blk = Self.block(2, .chained)

@@ -6,6 +6,7 @@
 //   .build-bench/release/pdekit-bench fft|spmv|gemm [--reps R] [--warmup W] [--threads T] [--n N]
 //   .build-bench/release/pdekit-bench darcy-export|darcy|mm-read ...   (SolverBenches.swift)
 //   .build-bench/release/pdekit-bench fno-step|fno-ops ...              (OperatorBenches.swift)
+//   .build-bench/release/pdekit-bench factformer-step ...               (FactFormerBenches.swift)
 //   .build-bench/release/pdekit-bench deeponet-data|deeponet-train ...  (DeepONetBenches.swift)
 //   .build-bench/release/pdekit-bench hybrid|hybrid-bandit ...          (HybridBenches.swift)
 //   .build-bench/release/pdekit-bench recycling --family darcy ...      (RecyclingBenches.swift)
@@ -33,6 +34,7 @@ func parseOptions() -> Options {
         + "       pdekit-bench mm-read --file F [--reps R] [--warmup W]\n"
         + "       pdekit-bench fno-step [--n 64] [--batch 20] [--width 32] [--modes 12] [--reps 5] [--threads 2] [--transform automatic|fft|pruned] [--sliced-only 1]\n"
         + "       pdekit-bench fno-ops [--n 64] [--batch 20] [--width 32] [--modes 12] [--reps 7] [--threads 2]   (per-op breakdown)\n"
+        + "       pdekit-bench factformer-step [--model factformer|ifactformer] [--n 64] [--batch 8] [--width 64] [--layers 2] [--heads 4] [--head-width 16] [--reps 5] [--threads 2]\n"
         + "       pdekit-bench hybrid --n N --samples S --dir D [--bootstrap B] [--epochs E] [--configs ...] [--reps K] [--dim 2|3] [--rtol R] [--recipe darcy|poisson]\n"
         + "       pdekit-bench hybrid-bandit --n N --samples S [--rtol R] [--cost-scale C]\n"
         + "       pdekit-bench recycling --family darcy|thermal|poisson|helmholtz [--n N] [--pc P] [--configs a,b,c,...] (--help for all)\n")
@@ -225,6 +227,10 @@ func benchGEMM(_ o: Options) throws {
   record("sgemm_\(n)", "cblas_direct", o, directTimes, e2)
 }
 
+if CommandLine.arguments.count > 1, factFormerSubcommands.contains(CommandLine.arguments[1]) {
+  runFactFormerStep(CommandLine.arguments.dropFirst(2))
+  exit(0)
+}
 if CommandLine.arguments.count > 1, operatorSubcommands.contains(CommandLine.arguments[1]) {
   runOperatorSubcommand(CommandLine.arguments[1], CommandLine.arguments.dropFirst(2))
   exit(0)
