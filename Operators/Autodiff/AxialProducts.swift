@@ -33,8 +33,11 @@ func permuteCopy<T: RealScalar>(
   while out < count {
     let s = src + offset
     let d = dst + out
-    if innerStride == 1 {
+    if innerStride == 1 && inner >= 64 {
       d.update(from: s, count: inner)
+    } else if innerStride == 1 {
+      // Short runs (a head's channels): an inline loop, not a memmove call per run.
+      for j in 0..<inner { d[j] = s[j] }
     } else {
       for j in 0..<inner { d[j] = s[j * innerStride] }
     }
@@ -185,6 +188,10 @@ public func applyAlongAxis<T: RealScalar>(_ kernel: Tensor<T>, _ v: Tensor<T>, a
   let slab = pre * n * post
   let (vk, vv) = (kernel.value, v.value)
   var y: NDArray<T> = uninitializedArray(v.shape)
+  // The last axis (post = 1): y[g] = v[g] · K[g]ᵀ, one gemm per group ([pre, n] × [n, n]).
+  if post == 1 {
+    return lastAxisKernelProduct(vk, vv, kernel: kernel, v: v, groups: groups, n: n, pre: pre)
+  }
   if slab > 0 && groups > 0 {
     vk.withUnsafeBufferPointer { kp in
       vv.withUnsafeBufferPointer { xp in
@@ -228,6 +235,64 @@ public func applyAlongAxis<T: RealScalar>(_ kernel: Tensor<T>, _ v: Tensor<T>, a
                 strideA: 0, b: gp.baseAddress! + g * slab, ldb: post, strideB: n * post, beta: 0,
                 c: dp.baseAddress! + g * slab, ldc: post, strideC: n * post, batch: pre)
             }
+          }
+        }
+      }
+    }
+    return [dk, dv]
+  }
+}
+
+/// ``applyAlongAxis(_:_:axis:)`` along the last axis: per group g, y[g] = v[g] · K[g]ᵀ with v[g]
+/// viewed as [pre, n].
+///
+/// ```
+/// ∂v[g] = ḡ[g] · K[g],   ∂K[g] = ḡ[g]ᵀ · v[g]
+/// ```
+@specialized(where T == Float)
+@specialized(where T == Double)
+func lastAxisKernelProduct<T: RealScalar>(
+  _ vk: NDArray<T>, _ vv: NDArray<T>, kernel: Tensor<T>, v: Tensor<T>, groups: Int, n: Int, pre: Int
+) -> Tensor<T> {
+  let slab = pre * n
+  let vShape = v.shape
+  guard slab > 0 && groups > 0 else {
+    return Tensor.record(zeroArray(vShape), [kernel, v]) { _, need in
+      [need[0] ? zeroArray([groups, n, n]) : nil, need[1] ? zeroArray(vShape) : nil]
+    }
+  }
+  var y: NDArray<T> = uninitializedArray(vShape)
+  vk.withUnsafeBufferPointer { kp in
+    vv.withUnsafeBufferPointer { xp in
+      y.withUnsafeMutableBufferPointer { yp in
+        BLAS.gemmStridedBatched(
+          .none, .transpose, m: pre, n: n, k: n, alpha: 1, a: xp.baseAddress!, lda: n, strideA: slab,
+          b: kp.baseAddress!, ldb: n, strideB: n * n, beta: 0, c: yp.baseAddress!, ldc: n, strideC: slab,
+          batch: groups)
+      }
+    }
+  }
+  return Tensor.record(y, [kernel, v]) { gr, need in
+    var dk: NDArray<T>? = need[0] ? uninitializedArray([groups, n, n]) : nil
+    var dv: NDArray<T>? = need[1] ? uninitializedArray(vShape) : nil
+    gr.withUnsafeBufferPointer { gp in
+      if dk != nil {
+        vv.withUnsafeBufferPointer { xp in
+          dk!.withUnsafeMutableBufferPointer { dp in
+            BLAS.gemmStridedBatched(
+              .transpose, .none, m: n, n: n, k: pre, alpha: 1, a: gp.baseAddress!, lda: n, strideA: slab,
+              b: xp.baseAddress!, ldb: n, strideB: slab, beta: 0, c: dp.baseAddress!, ldc: n, strideC: n * n,
+              batch: groups)
+          }
+        }
+      }
+      if dv != nil {
+        vk.withUnsafeBufferPointer { kp in
+          dv!.withUnsafeMutableBufferPointer { dp in
+            BLAS.gemmStridedBatched(
+              .none, .none, m: pre, n: n, k: n, alpha: 1, a: gp.baseAddress!, lda: n, strideA: slab,
+              b: kp.baseAddress!, ldb: n, strideB: n * n, beta: 0, c: dp.baseAddress!, ldc: n, strideC: slab,
+              batch: groups)
           }
         }
       }

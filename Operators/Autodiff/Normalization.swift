@@ -32,10 +32,10 @@ func normalizeSets<T: RealScalar>(
   var y: NDArray<T> = uninitializedArray(x.shape)
   // 1/√(σ² + ε) per set, kept for the pullback with y.
   var inverse = [T](repeating: 0, count: sets)
-  // Narrow sets (instance norm: width 1, one set per channel of a channel-last row) accumulate per
-  // lane of the contiguous row, so the loops run along rows and vectorize; wide ones (layer norm)
-  // sum each run of `width` values.
-  let byLane = width < 16
+  // Sets spread over many positions (group and instance norm of a channel-last field) accumulate
+  // per lane of the contiguous row of groups · width values, so the loops run along rows and
+  // vectorize; sets of one position (a contiguous run of `width` values) sum that run.
+  let byLane = positions > 1 && rowStride <= 4096
   x.value.withUnsafeBufferPointer { xp in
     y.withUnsafeMutableBufferPointer { yp in
       var sum = [Double](repeating: 0, count: groups)
@@ -328,9 +328,15 @@ private struct LaneScratch<T: RealScalar> {
 /// (`torch.nn.LayerNorm(C)`: biased variance, ε = 1e-5 by default).
 ///
 /// ```
-/// y = (x − μ) / √(σ² + ε) ⊙ weight + bias        μ, σ² over the last axis of each row
+/// y = x̂ ⊙ weight + bias,   x̂ = (x − μ) / √(σ² + ε)        μ, σ² over the last axis of each row
 ///     x: [..., C],  weight, bias: [C]
+/// ĝ = ḡ ⊙ weight:   ∂x = (ĝ − mean(ĝ) − x̂ · mean(ĝ ⊙ x̂)) / √(σ² + ε)     (per row)
+/// ∂weight = Σ_rows ḡ ⊙ x̂,   ∂bias = Σ_rows ḡ
 /// ```
+///
+/// One op: the normalization and the affine map run row by row in one pass, the pullback in one
+/// more (x̂ is recomputed from x and the kept row statistics). Statistics and the parameter
+/// gradients accumulate in Double.
 @specialized(where T == Float)
 @specialized(where T == Double)
 public func layerNorm<T: RealScalar>(
@@ -340,10 +346,91 @@ public func layerNorm<T: RealScalar>(
   let c = x.shape.last!
   if let weight { precondition(weight.shape == [c], "layerNorm weight must be [\(c)], got \(weight.shape)") }
   if let bias { precondition(bias.shape == [c], "layerNorm bias must be [\(c)], got \(bias.shape)") }
-  var y = normalizeSets(x, outer: x.count / c, positions: 1, groups: 1, width: c, eps: eps, unbiased: false)
-  if let weight { y = y * weight }
-  if let bias { y = y + bias }
-  return y
+  let rows = x.count / c
+  let vx = x.value
+  let w = weight?.value ?? NDArray(shape: [c], repeating: 1)
+  let b = bias?.value ?? NDArray(shape: [c], repeating: 0)
+  // Per row: the mean and 1/√(σ² + ε), kept for the pullback.
+  var means = [T](repeating: 0, count: rows)
+  var scales = [T](repeating: 0, count: rows)
+  var y: NDArray<T> = uninitializedArray(x.shape)
+  vx.withUnsafeBufferPointer { xp in
+    w.withUnsafeBufferPointer { wp in
+      b.withUnsafeBufferPointer { bp in
+        y.withUnsafeMutableBufferPointer { yp in
+          means.withUnsafeMutableBufferPointer { mp in
+            scales.withUnsafeMutableBufferPointer { sp in
+              let (wv, bv) = (wp.baseAddress!, bp.baseAddress!)
+              for r in 0..<rows {
+                let row = xp.baseAddress! + r * c
+                let out = yp.baseAddress! + r * c
+                let mu = partialSums(row, c, shift: 0).sum / Double(c)
+                let s = 1 / (partialSums(row, c, shift: mu).squares / Double(c) + eps).squareRoot()
+                let (m, sc) = (T(mu), T(s))
+                mp[r] = m
+                sp[r] = sc
+                for j in 0..<c { out[j] = (row[j] - m) * sc * wv[j] + bv[j] }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  let inputs = [x] + (weight.map { [$0] } ?? []) + (bias.map { [$0] } ?? [])
+  let (rowMeans, rowScales) = (means, scales)
+  let (hasWeight, hasBias) = (weight != nil, bias != nil)
+  return Tensor.record(y, inputs) { g, need in
+    let needX = need[0]
+    var dx: NDArray<T> = uninitializedArray(needX ? vx.shape : [0])
+    // Σ_rows ḡ ⊙ x̂ and Σ_rows ḡ, per channel.
+    var dw = [Double](repeating: 0, count: c)
+    var db = [Double](repeating: 0, count: c)
+    var hatRow = [T](repeating: 0, count: c)
+    var gHat = [T](repeating: 0, count: c)
+    g.withUnsafeBufferPointer { gp in
+      vx.withUnsafeBufferPointer { xp in
+        w.withUnsafeBufferPointer { wp in
+          rowMeans.withUnsafeBufferPointer { mp in
+            rowScales.withUnsafeBufferPointer { sp in
+              dw.withUnsafeMutableBufferPointer { dwp in
+                db.withUnsafeMutableBufferPointer { dbp in
+                  hatRow.withUnsafeMutableBufferPointer { hp in
+                    gHat.withUnsafeMutableBufferPointer { ghp in
+                      dx.withUnsafeMutableBufferPointer { dp in
+                        let (xh, gh, wv) = (hp.baseAddress!, ghp.baseAddress!, wp.baseAddress!)
+                        for r in 0..<rows {
+                          let (row, gr) = (xp.baseAddress! + r * c, gp.baseAddress! + r * c)
+                          let (m, sc) = (mp[r], sp[r])
+                          for j in 0..<c {
+                            xh[j] = (row[j] - m) * sc
+                            gh[j] = gr[j] * wv[j]
+                          }
+                          if hasWeight { for j in 0..<c { dwp[j] += Double(gr[j] * xh[j]) } }
+                          if hasBias { for j in 0..<c { dbp[j] += Double(gr[j]) } }
+                          guard needX else { continue }
+                          let (sumG, sumGX) = partialSumAndDot(UnsafePointer(gh), UnsafePointer(xh), c)
+                          let (a, bb) = (T(sumG / Double(c)), T(sumGX / Double(c)))
+                          let out = dp.baseAddress! + r * c
+                          for j in 0..<c { out[j] = (gh[j] - a - xh[j] * bb) * sc }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    var grads: [NDArray<T>?] = [needX ? dx : nil]
+    if hasWeight { grads.append(need[1] ? NDArray(shape: [c]) { p in for j in 0..<c { p[j] = T(dw[j]) } } : nil) }
+    if hasBias {
+      grads.append(need[hasWeight ? 2 : 1] ? NDArray(shape: [c]) { p in for j in 0..<c { p[j] = T(db[j]) } } : nil)
+    }
+    return grads
+  }
 }
 
 /// Group normalization of a channel-last field over all its positions (no affine map): the

@@ -256,29 +256,39 @@ public struct FactorizedAttention<T: RealScalar>: Module {
     precondition(
       coordinates.count == d && (0..<d).allSatisfy { coordinates[$0].count == u.shape[$0 + 1] },
       "factorized attention: coordinates do not match the grid \(u.shape)")
-    let b = u.shape[0]
+    let (b, channels) = (u.shape[0], u.shape[d + 1])
     let grid = Array(u.shape[1...d])
+    let points = grid.reduce(1, *)
     let h = inNorm(u)
     let kernelsByAxis = axialKernels(normalized: h, coordinates: coordinates)
-    // Values per head: [B, grid, H, c] → [B·H, grid, c].
-    let toHeads = [0, d + 1] + Array(1...d) + [d + 2]
-    let v = toV(h).reshaped([b] + grid + [heads, headWidth]).permuted(toHeads)
-      .reshaped([b * heads] + grid + [headWidth])
+    // Values channel-first, straight from the map W_v: [B, H·c, N] = [B·H, c, n₁, …, n_d]. Each
+    // head's channels hold whole grids, so the axial products run along axes 2… and the per-head
+    // normalization sees contiguous sets: no permutation of the field anywhere.
+    let v = layoutSwappingLinear(
+      h.reshaped([b, points, channels]), weight: toV.weight, bias: toV.bias, .toChannelFirst
+    )
+    .reshaped([b * heads, headWidth] + grid)
     var z: Tensor<T>
     switch combination {
     case .chained:
       z = v
-      for a in 0..<d { z = applyAlongAxis(kernelsByAxis[a], z, axis: a + 1) }
+      for a in 0..<d { z = applyAlongAxis(kernelsByAxis[a], z, axis: a + 2) }
     case .parallel:
-      z = concatenate((0..<d).map { applyAlongAxis(kernelsByAxis[$0], v, axis: $0 + 1) }, axis: d + 1)
+      z = concatenate((0..<d).map { applyAlongAxis(kernelsByAxis[$0], v, axis: $0 + 2) }, axis: 1)
     }
-    let width = z.shape.last!
-    let fromHeads = [0] + Array(2...(d + 1)) + [1, d + 2]
-    z = z.reshaped([b, heads] + grid + [width]).permuted(fromHeads).reshaped([b] + grid + [heads * width])
+    // [B·H, width, grid] → [B, H·width, N]: channel h·width + j, as the reference's channel order.
+    let width = z.shape[1]
+    z = z.reshaped([b, heads * width, points])
     switch combination {
-    case .chained: z = groupNorm(z, groups: heads, eps: 1e-8, unbiased: true)
-    case .parallel: z = instanceNorm(z)
+    case .chained:
+      // Group norm, one group per head: each (sample, head) set is `width · N` contiguous values.
+      z = normalizeSets(z, outer: b * heads, positions: 1, groups: 1, width: width * points, eps: 1e-8, unbiased: true)
+    case .parallel:
+      // Instance norm: each (sample, channel) set is one contiguous row of N values.
+      z = normalizeSets(z, outer: b * heads * width, positions: 1, groups: 1, width: points, eps: 1e-5, unbiased: false)
     }
-    return outSecond(gelu(outFirst(z)))
+    z = layoutSwappingLinear(z, weight: outFirst.weight, bias: outFirst.bias, .toChannelLast).reshaped(
+      [b] + grid + [channels])
+    return outSecond(gelu(z))
   }
 }

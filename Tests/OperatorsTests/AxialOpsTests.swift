@@ -19,7 +19,13 @@ struct AxialOpsTests {
     }
     let w = randn([5], seed: 2)
     let b = randn([5], seed: 3)
+    let affine = layerNorm(Tensor(x), weight: Tensor(w), bias: Tensor(b)).value
+    for r in 0..<6 {
+      for j in 0..<5 { #expect(abs(affine.scalars[r * 5 + j] - (y.scalars[r * 5 + j] * w[j] + b[j])) < 1e-12) }
+    }
     #expect(pullbackError([x, w, b]) { layerNorm($0[0], weight: $0[1], bias: $0[2]) } < 1e-6)
+    #expect(pullbackError([x, w]) { layerNorm($0[0], weight: $0[1]) } < 1e-6)
+    #expect(pullbackError([x, b]) { layerNorm($0[0], bias: $0[1]) } < 1e-6)
     #expect(pullbackError([x]) { layerNorm($0[0]) } < 1e-6)
   }
 
@@ -87,6 +93,24 @@ struct AxialOpsTests {
       start += grid[a]
     }
     #expect(pullbackError([x]) { axialMeans($0[0], dimensions: d) } < 1e-6)
+  }
+
+  @Test("layout-swapping linear equals linear and a permutation, both ways; pullbacks with and without bias")
+  func layoutSwappingLinearCheck() {
+    let w = randn([4, 3], seed: 41)
+    let bias = randn([4], seed: 42)
+    let last = randn([2, 5, 3], seed: 43)  // [B, N, Cin]
+    let first = randn([2, 3, 5], seed: 44)  // [B, Cin, N]
+    let a = layoutSwappingLinear(Tensor(last), weight: Tensor(w), bias: Tensor(bias), .toChannelFirst).value
+    let aRef = linear(Tensor(last), weight: Tensor(w), bias: Tensor(bias)).permuted([0, 2, 1]).value
+    #expect(a.shape == [2, 4, 5] && a.maxAbsDifference(aRef) < 1e-13)
+    let c = layoutSwappingLinear(Tensor(first), weight: Tensor(w), bias: Tensor(bias), .toChannelLast).value
+    let cRef = linear(Tensor(first).permuted([0, 2, 1]), weight: Tensor(w), bias: Tensor(bias)).value
+    #expect(c.shape == [2, 5, 4] && c.maxAbsDifference(cRef) < 1e-13)
+    for (x, swap) in [(last, ChannelLayoutSwap.toChannelFirst), (first, .toChannelLast)] {
+      #expect(pullbackError([x, w, bias]) { layoutSwappingLinear($0[0], weight: $0[1], bias: $0[2], swap) } < 1e-6)
+      #expect(pullbackError([x, w]) { layoutSwappingLinear($0[0], weight: $0[1], swap) } < 1e-6)
+    }
   }
 
   @Test("narrowed: the slice of one axis; pullback zero outside it")
