@@ -197,10 +197,12 @@ public func applyAlongAxis<T: RealScalar>(_ kernel: Tensor<T>, _ v: Tensor<T>, a
       vv.withUnsafeBufferPointer { xp in
         y.withUnsafeMutableBufferPointer { yp in
           for g in 0..<groups {
-            BLAS.gemmStridedBatched(
-              .none, .none, m: n, n: post, k: n, alpha: 1, a: kp.baseAddress! + g * n * n, lda: n, strideA: 0,
-              b: xp.baseAddress! + g * slab, ldb: post, strideB: n * post, beta: 0, c: yp.baseAddress! + g * slab,
-              ldc: post, strideC: n * post, batch: pre)
+            for p in 0..<pre {
+              let off = g * slab + p * n * post
+              BLAS.blockedGemm(
+                .none, .none, m: n, n: post, k: n, alpha: 1, a: kp.baseAddress! + g * n * n, lda: n,
+                b: xp.baseAddress! + off, ldb: post, beta: 0, c: yp.baseAddress! + off, ldc: post)
+            }
           }
         }
       }
@@ -230,10 +232,12 @@ public func applyAlongAxis<T: RealScalar>(_ kernel: Tensor<T>, _ v: Tensor<T>, a
         vk.withUnsafeBufferPointer { kp in
           dv!.withUnsafeMutableBufferPointer { dp in
             for g in 0..<groups {
-              BLAS.gemmStridedBatched(
-                .transpose, .none, m: n, n: post, k: n, alpha: 1, a: kp.baseAddress! + g * n * n, lda: n,
-                strideA: 0, b: gp.baseAddress! + g * slab, ldb: post, strideB: n * post, beta: 0,
-                c: dp.baseAddress! + g * slab, ldc: post, strideC: n * post, batch: pre)
+              for p in 0..<pre {
+                let off = g * slab + p * n * post
+                BLAS.blockedGemm(
+                  .transpose, .none, m: n, n: post, k: n, alpha: 1, a: kp.baseAddress! + g * n * n, lda: n,
+                  b: gp.baseAddress! + off, ldb: post, beta: 0, c: dp.baseAddress! + off, ldc: post)
+              }
             }
           }
         }
@@ -265,10 +269,11 @@ func lastAxisKernelProduct<T: RealScalar>(
   vk.withUnsafeBufferPointer { kp in
     vv.withUnsafeBufferPointer { xp in
       y.withUnsafeMutableBufferPointer { yp in
-        BLAS.gemmStridedBatched(
-          .none, .transpose, m: pre, n: n, k: n, alpha: 1, a: xp.baseAddress!, lda: n, strideA: slab,
-          b: kp.baseAddress!, ldb: n, strideB: n * n, beta: 0, c: yp.baseAddress!, ldc: n, strideC: slab,
-          batch: groups)
+        for g in 0..<groups {
+          BLAS.blockedGemm(
+            .none, .transpose, m: pre, n: n, k: n, alpha: 1, a: xp.baseAddress! + g * slab, lda: n,
+            b: kp.baseAddress! + g * n * n, ldb: n, beta: 0, c: yp.baseAddress! + g * slab, ldc: n)
+        }
       }
     }
   }
@@ -279,20 +284,22 @@ func lastAxisKernelProduct<T: RealScalar>(
       if dk != nil {
         vv.withUnsafeBufferPointer { xp in
           dk!.withUnsafeMutableBufferPointer { dp in
-            BLAS.gemmStridedBatched(
-              .transpose, .none, m: n, n: n, k: pre, alpha: 1, a: gp.baseAddress!, lda: n, strideA: slab,
-              b: xp.baseAddress!, ldb: n, strideB: slab, beta: 0, c: dp.baseAddress!, ldc: n, strideC: n * n,
-              batch: groups)
+            for g in 0..<groups {
+              BLAS.blockedGemm(
+                .transpose, .none, m: n, n: n, k: pre, alpha: 1, a: gp.baseAddress! + g * slab, lda: n,
+                b: xp.baseAddress! + g * slab, ldb: n, beta: 0, c: dp.baseAddress! + g * n * n, ldc: n)
+            }
           }
         }
       }
       if dv != nil {
         vk.withUnsafeBufferPointer { kp in
           dv!.withUnsafeMutableBufferPointer { dp in
-            BLAS.gemmStridedBatched(
-              .none, .none, m: pre, n: n, k: n, alpha: 1, a: gp.baseAddress!, lda: n, strideA: slab,
-              b: kp.baseAddress!, ldb: n, strideB: n * n, beta: 0, c: dp.baseAddress!, ldc: n, strideC: slab,
-              batch: groups)
+            for g in 0..<groups {
+              BLAS.blockedGemm(
+                .none, .none, m: pre, n: n, k: n, alpha: 1, a: gp.baseAddress! + g * slab, lda: n,
+                b: kp.baseAddress! + g * n * n, ldb: n, beta: 0, c: dp.baseAddress! + g * slab, ldc: n)
+            }
           }
         }
       }

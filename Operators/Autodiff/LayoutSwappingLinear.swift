@@ -4,6 +4,15 @@
 // per-head normalization need no permutation) from a channel-last field, and maps them back.
 import Numerics
 
+/// The transpose of a row-major [rows × columns] matrix.
+func transposedMatrix<T: RealScalar>(_ m: NDArray<T>, rows: Int, columns: Int) -> NDArray<T> {
+  NDArray(shape: [columns, rows]) { out in
+    m.withUnsafeBufferPointer { p in
+      for i in 0..<rows { for j in 0..<columns { out[j * rows + i] = p[i * columns + j] } }
+    }
+  }
+}
+
 /// Which way ``layoutSwappingLinear(_:weight:bias:_:)`` moves the channels.
 public enum ChannelLayoutSwap: Sendable {
   /// x: [B, N, Cin] (channel-last) → y: [B, Cout, N] (channel-first).
@@ -49,19 +58,23 @@ public func layoutSwappingLinear<T: RealScalar>(
   }
   let slab = points * cin
   let outSlab = points * cout
+  // Wᵀ [Cin × Cout], for the products whose small-kernel form needs W transposed.
+  let wt = transposedMatrix(vw, rows: cout, columns: cin)
   vx.withUnsafeBufferPointer { xp in
-    vw.withUnsafeBufferPointer { wp in
+    wt.withUnsafeBufferPointer { tp in
       y.withUnsafeMutableBufferPointer { yp in
         for b in 0..<batch {
           let (xb, yb) = (xp.baseAddress! + b * slab, yp.baseAddress! + b * outSlab)
           if toFirst {
+            // y[b] = W · x[b]ᵀ (a column-major TN product: one packed call)
             BLAS.gemm(
-              .none, .transpose, m: cout, n: points, k: cin, alpha: 1, a: wp.baseAddress!, lda: cin, b: xb, ldb: cin,
-              beta: 0, c: yb, ldc: points)
+              .transpose, .transpose, m: cout, n: points, k: cin, alpha: 1, a: tp.baseAddress!, lda: cout, b: xb,
+              ldb: cin, beta: 0, c: yb, ldc: points)
           } else {
-            BLAS.gemm(
-              .transpose, .transpose, m: points, n: cout, k: cin, alpha: 1, a: xb, lda: points, b: wp.baseAddress!,
-              ldb: cin, beta: 0, c: yb, ldc: cout)
+            // y[b] = x[b]ᵀ · Wᵀ
+            BLAS.blockedGemm(
+              .transpose, .none, m: points, n: cout, k: cin, alpha: 1, a: xb, lda: points, b: tp.baseAddress!,
+              ldb: cout, beta: 0, c: yb, ldc: cout)
           }
         }
       }
@@ -81,7 +94,8 @@ public func layoutSwappingLinear<T: RealScalar>(
   let xShape = x.shape
   return Tensor.record(y, bias.map { [x, weight, $0] } ?? [x, weight]) { g, need in
     var dx: NDArray<T>? = need[0] ? uninitializedArray(xShape) : nil
-    var dw: NDArray<T>? = need[1] ? zeroArray([cout, cin]) : nil
+    // ∂W, or ∂Wᵀ [Cin × Cout] for the channel-first input (accumulated as x[b] · ḡ[b]).
+    var dwAcc: NDArray<T>? = need[1] ? zeroArray(toFirst ? [cout, cin] : [cin, cout]) : nil
     g.withUnsafeBufferPointer { gp in
       vx.withUnsafeBufferPointer { xp in
         vw.withUnsafeBufferPointer { wp in
@@ -91,26 +105,30 @@ public func layoutSwappingLinear<T: RealScalar>(
               dx!.withUnsafeMutableBufferPointer { dp in
                 let db = dp.baseAddress! + b * slab
                 if toFirst {
-                  BLAS.gemm(
+                  // ∂x[b] = ḡ[b]ᵀ · W
+                  BLAS.blockedGemm(
                     .transpose, .none, m: points, n: cin, k: cout, alpha: 1, a: gb, lda: points, b: wp.baseAddress!,
                     ldb: cin, beta: 0, c: db, ldc: cin)
                 } else {
+                  // ∂x[b] = Wᵀ · ḡ[b]ᵀ (one packed call)
                   BLAS.gemm(
                     .transpose, .transpose, m: cin, n: points, k: cout, alpha: 1, a: wp.baseAddress!, lda: cin, b: gb,
                     ldb: cout, beta: 0, c: db, ldc: points)
                 }
               }
             }
-            if dw != nil {
-              dw!.withUnsafeMutableBufferPointer { dp in
+            if dwAcc != nil {
+              dwAcc!.withUnsafeMutableBufferPointer { dp in
                 if toFirst {
-                  BLAS.gemm(
+                  // ∂W += ḡ[b] · x[b]
+                  BLAS.blockedGemm(
                     .none, .none, m: cout, n: cin, k: points, alpha: 1, a: gb, lda: points, b: xb, ldb: cin, beta: 1,
                     c: dp.baseAddress!, ldc: cin)
                 } else {
-                  BLAS.gemm(
-                    .transpose, .transpose, m: cout, n: cin, k: points, alpha: 1, a: gb, lda: cout, b: xb,
-                    ldb: points, beta: 1, c: dp.baseAddress!, ldc: cin)
+                  // ∂Wᵀ += x[b] · ḡ[b]
+                  BLAS.blockedGemm(
+                    .none, .none, m: cin, n: cout, k: points, alpha: 1, a: xb, lda: points, b: gb, ldb: cout, beta: 1,
+                    c: dp.baseAddress!, ldc: cout)
                 }
               }
             }
@@ -118,6 +136,7 @@ public func layoutSwappingLinear<T: RealScalar>(
         }
       }
     }
+    let dw = dwAcc.map { toFirst ? $0 : transposedMatrix($0, rows: cin, columns: cout) }
     guard need.count == 3 else { return [dx, dw] }
     var dbias: NDArray<T>? = nil
     if need[2] {

@@ -35,7 +35,7 @@ func gemmArrays<T: RealScalar>(
   a.withUnsafeBufferPointer { ap in
     b.withUnsafeBufferPointer { bp in
       c.withUnsafeMutableBufferPointer { cp in
-        BLAS.gemm(
+        BLAS.blockedGemm(
           ta, tb, m: m, n: n, k: k, alpha: 1, a: ap.baseAddress!, lda: ta == .none ? k : m,
           b: bp.baseAddress!, ldb: tb == .none ? n : k, beta: 0, c: cp.baseAddress!, ldc: n)
       }

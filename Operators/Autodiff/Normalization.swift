@@ -40,7 +40,7 @@ func normalizeSets<T: RealScalar>(
     y.withUnsafeMutableBufferPointer { yp in
       var sum = [Double](repeating: 0, count: groups)
       var squares = [Double](repeating: 0, count: groups)
-      var lanes = LaneScratch<T>(rowStride)
+      var lanes = LaneScratch<T>(byLane ? rowStride : 0)
       for o in 0..<outer {
         let base = o * positions * rowStride
         for g in 0..<groups {
@@ -82,7 +82,8 @@ func normalizeSets<T: RealScalar>(
             for g in 0..<groups {
               let mu = T(sum[g])
               let s = inverse[o * groups + g]
-              for j in 0..<width { out[g * width + j] = (row[g * width + j] - mu) * s }
+              let (src, dst) = (row + g * width, out + g * width)
+              for j in 0..<width { dst[j] = (src[j] - mu) * s }
             }
           }
         }
@@ -98,7 +99,7 @@ func normalizeSets<T: RealScalar>(
         dx.withUnsafeMutableBufferPointer { dp in
           var sumG = [Double](repeating: 0, count: groups)
           var sumGY = [Double](repeating: 0, count: groups)
-          var lanes = LaneScratch<T>(rowStride)
+          var lanes = LaneScratch<T>(byLane ? rowStride : 0)
           for o in 0..<outer {
             let base = o * positions * rowStride
             for k in 0..<groups {
@@ -138,10 +139,8 @@ func normalizeSets<T: RealScalar>(
                 let meanG = T(sumG[k] / Double(n))
                 let c = T(sumGY[k] / divisor)
                 let s = scales[o * groups + k]
-                for j in 0..<width {
-                  let i = k * width + j
-                  dr[i] = (gr[i] - meanG - yr[i] * c) * s
-                }
+                let (gk, yk, dk) = (gr + k * width, yr + k * width, dr + k * width)
+                for j in 0..<width { dk[j] = (gk[j] - meanG - yk[j] * c) * s }
               }
             }
           }

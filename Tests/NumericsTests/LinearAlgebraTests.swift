@@ -30,6 +30,36 @@ struct LinearAlgebraTests {
     #expect(throws: NumericsError.self) { try a.matmul(a) }
   }
 
+  @Test(
+    "blocked gemm (calls under 2^18 multiply-adds) equals one gemm: m-, k- and n-long shapes, every transpose, β ≠ 0",
+    arguments: [(700, 20, 30), (20, 30, 700), (20, 700, 30), (9, 9, 9)])
+  func blockedGemm(m: Int, n: Int, k: Int) {
+    for (ta, tb) in [
+      (Transpose.none, Transpose.none), (.transpose, .none), (.none, .transpose), (.transpose, .transpose),
+    ] {
+      let a = randomArray(ta == .none ? [m, k] : [k, m], seed: 11)
+      let b = randomArray(tb == .none ? [k, n] : [n, k], seed: 12)
+      let c0 = randomArray([m, n], seed: 13)
+      var reference = c0
+      var blocked = c0
+      a.withUnsafeBufferPointer { ap in
+        b.withUnsafeBufferPointer { bp in
+          reference.withUnsafeMutableBufferPointer { cp in
+            BLAS.gemm(
+              ta, tb, m: m, n: n, k: k, alpha: 0.5, a: ap.baseAddress!, lda: ta == .none ? k : m, b: bp.baseAddress!,
+              ldb: tb == .none ? n : k, beta: 0.25, c: cp.baseAddress!, ldc: n)
+          }
+          blocked.withUnsafeMutableBufferPointer { cp in
+            BLAS.blockedGemm(
+              ta, tb, m: m, n: n, k: k, alpha: 0.5, a: ap.baseAddress!, lda: ta == .none ? k : m, b: bp.baseAddress!,
+              ldb: tb == .none ? n : k, beta: 0.25, c: cp.baseAddress!, ldc: n)
+          }
+        }
+      }
+      #expect(blocked.maxAbsDifference(reference) < 1e-11, "\(ta) \(tb) \(m)×\(n)×\(k)")
+    }
+  }
+
   @Test("strided-batched gemm equals per-batch products; gemv, dot, nrm2, axpy, scal")
   func batchedAndLevel1() throws {
     let a = randomArray([3, 4, 6], seed: 3)
