@@ -40,6 +40,7 @@ func normalizeSets<T: RealScalar>(
     y.withUnsafeMutableBufferPointer { yp in
       var sum = [Double](repeating: 0, count: groups)
       var squares = [Double](repeating: 0, count: groups)
+      var shifts = [Double](repeating: 0, count: groups)
       var lanes = LaneScratch<T>(byLane ? rowStride : 0)
       for o in 0..<outer {
         let base = o * positions * rowStride
@@ -51,22 +52,26 @@ func normalizeSets<T: RealScalar>(
           lanes.clear()
           for p in 0..<positions { lanes.accumulate(xp.baseAddress! + base + p * rowStride) }
           lanes.groupTotals(first: true, groups: groups, width: width, into: &sum)
-        } else {
-          for p in 0..<positions {
-            let row = xp.baseAddress! + base + p * rowStride
-            for g in 0..<groups { sum[g] += partialSums(row + g * width, width, shift: 0).sum }
-          }
-        }
-        for g in 0..<groups { sum[g] /= Double(n) }
-        if byLane {
+          for g in 0..<groups { sum[g] /= Double(n) }
           lanes.clear()
           lanes.setShift(sum, width: width)
           for p in 0..<positions { lanes.accumulateSquares(xp.baseAddress! + base + p * rowStride) }
           lanes.groupTotals(first: false, groups: groups, width: width, into: &squares)
         } else {
+          // One pass for both sums, shifted by the set's first value (Double sums of x − x₀ lose
+          // nothing to cancellation at these sizes): mean = x₀ + S/n, Σ(x − mean)² = Q − S²/n.
+          for g in 0..<groups { shifts[g] = Double(xp[base + g * width]) }
           for p in 0..<positions {
             let row = xp.baseAddress! + base + p * rowStride
-            for g in 0..<groups { squares[g] += partialSums(row + g * width, width, shift: sum[g]).squares }
+            for g in 0..<groups {
+              let (s1, s2) = partialSums(row + g * width, width, shift: shifts[g])
+              sum[g] += s1
+              squares[g] += s2
+            }
+          }
+          for g in 0..<groups {
+            squares[g] = Swift.max(0, squares[g] - sum[g] * sum[g] / Double(n))
+            sum[g] = shifts[g] + sum[g] / Double(n)
           }
         }
         for g in 0..<groups { inverse[o * groups + g] = T(1 / (squares[g] / divisor + eps).squareRoot()) }

@@ -249,8 +249,9 @@ public struct FactorizedAttention<T: RealScalar>: Module {
     }
   }
 
-  /// The block's update for `u` [B, n₁, …, n_d, C] whose axis a has coordinates `coordinates[a]`.
-  public func callAsFunction(_ u: Tensor<T>, coordinates: [[Double]]) -> Tensor<T> {
+  /// The block's update for `u` [B, n₁, …, n_d, C] whose axis a has coordinates `coordinates[a]`,
+  /// times `scale` (IFactFormer-m's 1/L; applied to W₂, not to the field).
+  public func callAsFunction(_ u: Tensor<T>, coordinates: [[Double]], scale: T = 1) -> Tensor<T> {
     let d = dimensions
     precondition(u.rank == d + 2, "factorized attention expects [batch, \(d) spatial axes, channels], got \(u.shape)")
     precondition(
@@ -289,6 +290,7 @@ public struct FactorizedAttention<T: RealScalar>: Module {
     }
     z = layoutSwappingLinear(z, weight: outFirst.weight, bias: outFirst.bias, .toChannelLast).reshaped(
       [b] + grid + [channels])
-    return outSecond(gelu(z))
+    if scale == 1 { return outSecond(gelu(z)) }
+    return linear(gelu(z), weight: outSecond.weight * scale, bias: outSecond.bias.map { $0 * scale })
   }
 }

@@ -123,7 +123,7 @@ public struct IFactFormer<T: RealScalar>: Module {
     let step = T(1) / T(c.repeats)
     for l in body.blocks.indices {
       u = u + body.positionals[l](coordinates: coords)
-      for _ in 0..<c.repeats { u = u + body.blocks[l](u, coordinates: coords) * step }
+      for _ in 0..<c.repeats { u = u + body.blocks[l](u, coordinates: coords, scale: step) }
     }
     return body.decode(u)
   }

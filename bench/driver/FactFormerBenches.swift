@@ -63,6 +63,7 @@ func runFactFormerStep(_ rawArgs: ArraySlice<String>) {
   {
     var times: [Double] = []
     for rep in 0..<(values["warmup"]! + values["reps"]!) {
+      let c0 = processCPUSeconds()
       let t = seconds {
         _ = batchSlicedValueAndGradient(
           at: model, batch: batch, slices: values["slices"]! > 0 ? values["slices"]! : stepSlices(batch: batch),
@@ -71,10 +72,21 @@ func runFactFormerStep(_ rawArgs: ArraySlice<String>) {
           m, s in loss(apply(m, Tensor(x.samples(s))), Tensor(y.samples(s)))
         }
       }
-      if rep >= values["warmup"]! { times.append(t) }
+      if rep >= values["warmup"]! {
+        times.append(t)
+        cpu.append(processCPUSeconds() - c0)
+      }
     }
     return times
   }
+  /// CPU seconds of the process (all threads): the work done, less sensitive than wall time to
+  /// other tenants of a shared machine.
+  func processCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+  }
+  var cpu: [Double] = []
   let times: [Double]
   let parameters: Int
   if modelName == "factformer" {
@@ -95,6 +107,7 @@ func runFactFormerStep(_ rawArgs: ArraySlice<String>) {
   }
   let o = Options(bench: "factformer-step", reps: values["reps"]!, warmup: values["warmup"]!, threads: threads, n: n)
   var extra: [String: Any] = [
+    "median_cpu_s": median(cpu),
     "model": modelName, "parameters": parameters, "openblas_core": BLAS.openBLASInfo.coreName,
   ]
   for (k, v) in values where !["reps", "warmup", "threads", "n"].contains(k) { extra[k] = v }
