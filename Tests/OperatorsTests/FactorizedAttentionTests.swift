@@ -176,6 +176,24 @@ struct FactorizedAttentionTests {
     }
   }
 
+  @Test("a scaled block (IFactFormer-m's 1/L on W₂) equals the scaled update; its gradients match finite differences")
+  func scaledUpdate() {
+    let blk = Self.block(2, .parallel)
+    let u = randn([2, 4, 3, 6], seed: 9)
+    let coordinates = circleCoordinates([4, 3])
+    let plain = blk(Tensor(u), coordinates: coordinates).value
+    let scaled = blk(Tensor(u), coordinates: coordinates, scale: 0.25).value
+    let scale = plain.scalars.map(abs).max()!
+    #expect(zip(plain.scalars, scaled.scalars).allSatisfy { abs(0.25 * $0 - $1) < 1e-13 * scale })
+    let w = blk.outSecond.weight.value
+    #expect(
+      pullbackError([u, w]) { t in
+        var b = blk
+        b.outSecond.weight = t[1]
+        return b(t[0], coordinates: coordinates, scale: 0.25)
+      } < 1e-6)
+  }
+
   @Test("each axis' kernel pools over the other axes: permuting the grid along y leaves K_x unchanged, changes K_y")
   func pooling() {
     let blk = Self.block(2, .chained)
