@@ -163,6 +163,92 @@ func batchedGemm<T: RealScalar>(
   return c
 }
 
+/// The gemms of one axial product: per group g, a kernel K[g] [n, n] acts on the middle index of
+/// v[g] viewed as [pre, n, post]. Operands are raw buffers with a per-group stride, so a product can
+/// read or write a slot of a larger array (IFactFormer-m's concatenated branches).
+struct AxialProduct<T: RealScalar> {
+  let groups: Int
+  let n: Int
+  let pre: Int
+  let post: Int
+
+  /// Elements of v[g].
+  var slab: Int { pre * n * post }
+
+  /// y[g] ← β·y[g] + K[g] ×_axis v[g].
+  func forward(
+    _ k: UnsafePointer<T>, _ v: UnsafePointer<T>, vStride: Int, _ y: UnsafeMutablePointer<T>, yStride: Int, beta: T
+  ) {
+    for g in 0..<groups {
+      let (kg, vg, yg) = (k + g * n * n, v + g * vStride, y + g * yStride)
+      if post == 1 {
+        // y[g] = v[g] · K[g]ᵀ, one [pre, n] × [n, n] product.
+        BLAS.blockedGemm(
+          .none, .transpose, m: pre, n: n, k: n, alpha: 1, a: vg, lda: n, b: kg, ldb: n, beta: beta, c: yg, ldc: n)
+      } else {
+        for p in 0..<pre {
+          BLAS.blockedGemm(
+            .none, .none, m: n, n: post, k: n, alpha: 1, a: kg, lda: n, b: vg + p * n * post, ldb: post, beta: beta,
+            c: yg + p * n * post, ldc: post)
+        }
+      }
+    }
+  }
+
+  /// dK[g] ← Σ_p ḡ[g, p] · v[g, p]ᵀ (overwrites dk).
+  func kernelGradient(
+    _ gr: UnsafePointer<T>, gStride: Int, _ v: UnsafePointer<T>, vStride: Int, _ dk: UnsafeMutablePointer<T>
+  ) {
+    for g in 0..<groups {
+      let (gg, vg, dg) = (gr + g * gStride, v + g * vStride, dk + g * n * n)
+      if post == 1 {
+        BLAS.blockedGemm(
+          .transpose, .none, m: n, n: n, k: pre, alpha: 1, a: gg, lda: n, b: vg, ldb: n, beta: 0, c: dg, ldc: n)
+      } else {
+        for p in 0..<pre {
+          BLAS.gemm(
+            .none, .transpose, m: n, n: n, k: post, alpha: 1, a: gg + p * n * post, lda: post, b: vg + p * n * post,
+            ldb: post, beta: p == 0 ? 0 : 1, c: dg, ldc: n)
+        }
+      }
+    }
+  }
+
+  /// dv[g] ← β·dv[g] + K[g]ᵀ ×_axis ḡ[g].
+  func valueGradient(
+    _ k: UnsafePointer<T>, _ gr: UnsafePointer<T>, gStride: Int, _ dv: UnsafeMutablePointer<T>, dvStride: Int,
+    beta: T
+  ) {
+    for g in 0..<groups {
+      let (kg, gg, dg) = (k + g * n * n, gr + g * gStride, dv + g * dvStride)
+      if post == 1 {
+        BLAS.blockedGemm(
+          .none, .none, m: pre, n: n, k: n, alpha: 1, a: gg, lda: n, b: kg, ldb: n, beta: beta, c: dg, ldc: n)
+      } else {
+        for p in 0..<pre {
+          BLAS.blockedGemm(
+            .transpose, .none, m: n, n: post, k: n, alpha: 1, a: kg, lda: n, b: gg + p * n * post, ldb: post,
+            beta: beta, c: dg + p * n * post, ldc: post)
+        }
+      }
+    }
+  }
+}
+
+/// The product layout of a [G, n, n] kernel along `axis` of `v` (checked).
+private func axialProduct<T: RealScalar>(_ kernel: Tensor<T>, _ v: Tensor<T>, axis: Int, _ name: String)
+  -> AxialProduct<T>
+{
+  precondition(kernel.rank == 3 && kernel.shape[1] == kernel.shape[2], "\(name): kernel must be [G, n, n]")
+  precondition(axis >= 1 && axis < v.rank, "\(name): axis \(axis) must be a non-leading axis of \(v.shape)")
+  let (groups, n) = (kernel.shape[0], kernel.shape[1])
+  precondition(
+    v.shape[0] == groups && v.shape[axis] == n,
+    "\(name): kernel \(kernel.shape) does not fit axis \(axis) of \(v.shape)")
+  return AxialProduct(
+    groups: groups, n: n, pre: v.shape[1..<axis].reduce(1, *), post: v.shape[(axis + 1)...].reduce(1, *))
+}
+
 /// Applies one square kernel per leading index along one axis of a field: the axial product of
 /// the factorized attention (`einsum("bhij,bhjmc->bhimc")` for the first axis, and so on).
 ///
@@ -173,72 +259,42 @@ func batchedGemm<T: RealScalar>(
 /// ```
 ///
 /// The cost is G · n² · (the other extents) — linear in the grid points for each axis' extent;
-/// no kernel over all grid points is ever formed.
+/// no kernel over all grid points is ever formed. Along the last axis each group is one product.
 @specialized(where T == Float)
 @specialized(where T == Double)
 public func applyAlongAxis<T: RealScalar>(_ kernel: Tensor<T>, _ v: Tensor<T>, axis: Int) -> Tensor<T> {
-  precondition(kernel.rank == 3 && kernel.shape[1] == kernel.shape[2], "applyAlongAxis: kernel must be [G, n, n]")
-  precondition(axis >= 1 && axis < v.rank, "applyAlongAxis: axis \(axis) must be a non-leading axis of \(v.shape)")
-  let (groups, n) = (kernel.shape[0], kernel.shape[1])
-  precondition(
-    v.shape[0] == groups && v.shape[axis] == n,
-    "applyAlongAxis: kernel \(kernel.shape) does not fit axis \(axis) of \(v.shape)")
-  let pre = v.shape[1..<axis].reduce(1, *)
-  let post = v.shape[(axis + 1)...].reduce(1, *)
-  let slab = pre * n * post
-  let (vk, vv) = (kernel.value, v.value)
-  var y: NDArray<T> = uninitializedArray(v.shape)
-  // The last axis (post = 1): y[g] = v[g] · K[g]ᵀ, one gemm per group ([pre, n] × [n, n]).
-  if post == 1 {
-    return lastAxisKernelProduct(vk, vv, kernel: kernel, v: v, groups: groups, n: n, pre: pre)
-  }
-  if slab > 0 && groups > 0 {
+  let product = axialProduct(kernel, v, axis: axis, "applyAlongAxis")
+  let slab = product.slab
+  let (vk, vv, vShape) = (kernel.value, v.value, v.shape)
+  let empty = slab == 0 || product.groups == 0
+  var y: NDArray<T> = empty ? zeroArray(vShape) : uninitializedArray(vShape)
+  if !empty {
     vk.withUnsafeBufferPointer { kp in
       vv.withUnsafeBufferPointer { xp in
         y.withUnsafeMutableBufferPointer { yp in
-          for g in 0..<groups {
-            for p in 0..<pre {
-              let off = g * slab + p * n * post
-              BLAS.blockedGemm(
-                .none, .none, m: n, n: post, k: n, alpha: 1, a: kp.baseAddress! + g * n * n, lda: n,
-                b: xp.baseAddress! + off, ldb: post, beta: 0, c: yp.baseAddress! + off, ldc: post)
-            }
-          }
+          product.forward(kp.baseAddress!, xp.baseAddress!, vStride: slab, yp.baseAddress!, yStride: slab, beta: 0)
         }
       }
     }
   }
-  let vShape = v.shape
   return Tensor.record(y, [kernel, v]) { gr, need in
-    var dk: NDArray<T>? = need[0] ? zeroArray([groups, n, n]) : nil
+    let (groups, n) = (product.groups, product.n)
+    guard !empty else { return [need[0] ? zeroArray([groups, n, n]) : nil, need[1] ? zeroArray(vShape) : nil] }
+    var dk: NDArray<T>? = need[0] ? uninitializedArray([groups, n, n]) : nil
     var dv: NDArray<T>? = need[1] ? uninitializedArray(vShape) : nil
-    guard slab > 0 && groups > 0 else { return [dk, need[1] ? zeroArray(vShape) : nil] }
     gr.withUnsafeBufferPointer { gp in
       if dk != nil {
         vv.withUnsafeBufferPointer { xp in
           dk!.withUnsafeMutableBufferPointer { dp in
-            for g in 0..<groups {
-              for p in 0..<pre {
-                let off = g * slab + p * n * post
-                BLAS.gemm(
-                  .none, .transpose, m: n, n: n, k: post, alpha: 1, a: gp.baseAddress! + off, lda: post,
-                  b: xp.baseAddress! + off, ldb: post, beta: 1, c: dp.baseAddress! + g * n * n, ldc: n)
-              }
-            }
+            product.kernelGradient(gp.baseAddress!, gStride: slab, xp.baseAddress!, vStride: slab, dp.baseAddress!)
           }
         }
       }
       if dv != nil {
         vk.withUnsafeBufferPointer { kp in
           dv!.withUnsafeMutableBufferPointer { dp in
-            for g in 0..<groups {
-              for p in 0..<pre {
-                let off = g * slab + p * n * post
-                BLAS.blockedGemm(
-                  .transpose, .none, m: n, n: post, k: n, alpha: 1, a: kp.baseAddress! + g * n * n, lda: n,
-                  b: gp.baseAddress! + off, ldb: post, beta: 0, c: dp.baseAddress! + off, ldc: post)
-              }
-            }
+            product.valueGradient(
+              kp.baseAddress!, gp.baseAddress!, gStride: slab, dp.baseAddress!, dvStride: slab, beta: 0)
           }
         }
       }
@@ -247,64 +303,73 @@ public func applyAlongAxis<T: RealScalar>(_ kernel: Tensor<T>, _ v: Tensor<T>, a
   }
 }
 
-/// ``applyAlongAxis(_:_:axis:)`` along the last axis: per group g, y[g] = v[g] · K[g]ᵀ with v[g]
-/// viewed as [pre, n].
+/// IFactFormer-m's parallel axial products: kernel a applied along axis `firstAxis + a` of the same
+/// values, the results stacked on axis 1 — `concatenate((0..<d).map { applyAlongAxis(kernels[$0], v,
+/// axis: firstAxis + $0) }, axis: 1)`, with each product written straight into its slot.
 ///
 /// ```
-/// ∂v[g] = ḡ[g] · K[g],   ∂K[g] = ḡ[g]ᵀ · v[g]
+/// v: [G, c, n₁, …, n_d] (firstAxis = 2)  →  y: [G, d·c, n₁, …, n_d],   y[g, a·c + j] = (K_a ×_a v)[g, j]
+/// ∂v = Σ_a K_aᵀ ×_a ḡ_a,   ∂K_a = as applyAlongAxis with ḡ_a = ḡ[:, a·c ..< (a+1)·c]
 /// ```
 @specialized(where T == Float)
 @specialized(where T == Double)
-func lastAxisKernelProduct<T: RealScalar>(
-  _ vk: NDArray<T>, _ vv: NDArray<T>, kernel: Tensor<T>, v: Tensor<T>, groups: Int, n: Int, pre: Int
-) -> Tensor<T> {
-  let slab = pre * n
-  let vShape = v.shape
-  guard slab > 0 && groups > 0 else {
-    return Tensor.record(zeroArray(vShape), [kernel, v]) { _, need in
-      [need[0] ? zeroArray([groups, n, n]) : nil, need[1] ? zeroArray(vShape) : nil]
-    }
-  }
-  var y: NDArray<T> = uninitializedArray(vShape)
-  vk.withUnsafeBufferPointer { kp in
+public func parallelAxialProducts<T: RealScalar>(_ kernels: [Tensor<T>], _ v: Tensor<T>, firstAxis: Int = 2)
+  -> Tensor<T>
+{
+  let d = kernels.count
+  precondition(
+    d >= 1 && firstAxis >= 2 && firstAxis + d <= v.rank,
+    "parallelAxialProducts: \(d) axes from \(firstAxis) do not fit \(v.shape)")
+  let products = (0..<d).map { axialProduct(kernels[$0], v, axis: firstAxis + $0, "parallelAxialProducts") }
+  let slab = products[0].slab
+  let stride = d * slab
+  var outShape = v.shape
+  outShape[1] *= d
+  let values = kernels.map(\.value)
+  let vv = v.value
+  let empty = slab == 0 || products[0].groups == 0
+  var y: NDArray<T> = empty ? zeroArray(outShape) : uninitializedArray(outShape)
+  if !empty {
     vv.withUnsafeBufferPointer { xp in
       y.withUnsafeMutableBufferPointer { yp in
-        for g in 0..<groups {
-          BLAS.blockedGemm(
-            .none, .transpose, m: pre, n: n, k: n, alpha: 1, a: xp.baseAddress! + g * slab, lda: n,
-            b: kp.baseAddress! + g * n * n, ldb: n, beta: 0, c: yp.baseAddress! + g * slab, ldc: n)
+        for a in 0..<d {
+          values[a].withUnsafeBufferPointer { kp in
+            products[a].forward(
+              kp.baseAddress!, xp.baseAddress!, vStride: slab, yp.baseAddress! + a * slab, yStride: stride, beta: 0)
+          }
         }
       }
     }
   }
-  return Tensor.record(y, [kernel, v]) { gr, need in
-    var dk: NDArray<T>? = need[0] ? uninitializedArray([groups, n, n]) : nil
-    var dv: NDArray<T>? = need[1] ? uninitializedArray(vShape) : nil
+  let vShape = v.shape
+  return Tensor.record(y, kernels + [v]) { gr, need in
+    var grads: [NDArray<T>?] = (0..<d).map { a in
+      need[a] ? (empty ? zeroArray(values[a].shape) : uninitializedArray(values[a].shape)) : nil
+    }
+    var dv: NDArray<T>? = need[d] ? (empty ? zeroArray(vShape) : uninitializedArray(vShape)) : nil
+    guard !empty else { return grads + [dv] }
     gr.withUnsafeBufferPointer { gp in
-      if dk != nil {
-        vv.withUnsafeBufferPointer { xp in
-          dk!.withUnsafeMutableBufferPointer { dp in
-            for g in 0..<groups {
-              BLAS.blockedGemm(
-                .transpose, .none, m: n, n: n, k: pre, alpha: 1, a: gp.baseAddress! + g * slab, lda: n,
-                b: xp.baseAddress! + g * slab, ldb: n, beta: 0, c: dp.baseAddress! + g * n * n, ldc: n)
+      for a in 0..<d {
+        if grads[a] != nil {
+          vv.withUnsafeBufferPointer { xp in
+            grads[a]!.withUnsafeMutableBufferPointer { dp in
+              products[a].kernelGradient(
+                gp.baseAddress! + a * slab, gStride: stride, xp.baseAddress!, vStride: slab, dp.baseAddress!)
             }
           }
         }
-      }
-      if dv != nil {
-        vk.withUnsafeBufferPointer { kp in
-          dv!.withUnsafeMutableBufferPointer { dp in
-            for g in 0..<groups {
-              BLAS.blockedGemm(
-                .none, .none, m: pre, n: n, k: n, alpha: 1, a: gp.baseAddress! + g * slab, lda: n,
-                b: kp.baseAddress! + g * n * n, ldb: n, beta: 0, c: dp.baseAddress! + g * slab, ldc: n)
+        if dv != nil {
+          values[a].withUnsafeBufferPointer { kp in
+            dv!.withUnsafeMutableBufferPointer { dp in
+              products[a].valueGradient(
+                kp.baseAddress!, gp.baseAddress! + a * slab, gStride: stride, dp.baseAddress!, dvStride: slab,
+                beta: a == 0 ? 0 : 1)
             }
           }
         }
       }
     }
-    return [dk, dv]
+    return grads + [dv]
   }
 }
 

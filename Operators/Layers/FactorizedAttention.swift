@@ -275,7 +275,7 @@ public struct FactorizedAttention<T: RealScalar>: Module {
       z = v
       for a in 0..<d { z = applyAlongAxis(kernelsByAxis[a], z, axis: a + 2) }
     case .parallel:
-      z = concatenate((0..<d).map { applyAlongAxis(kernelsByAxis[$0], v, axis: $0 + 2) }, axis: 1)
+      z = parallelAxialProducts(kernelsByAxis, v, firstAxis: 2)
     }
     // [B·H, width, grid] → [B, H·width, N]: channel h·width + j, as the reference's channel order.
     let width = z.shape[1]

@@ -156,6 +156,19 @@ struct AxialOpsTests {
     #expect(pullbackError([k, v]) { applyAlongAxis($0[0], $0[1], axis: axis) } < 1e-6)
   }
 
+  @Test("parallel axial products equal the concatenated single-axis products; pullback", arguments: [1, 2, 3])
+  func parallelProducts(d: Int) {
+    let grid = Array([3, 4, 2].prefix(d))
+    let v = randn([2, 3] + grid, seed: 50)
+    let kernels = (0..<d).map { randn([2, grid[$0], grid[$0]], seed: 51 + UInt64($0)) }
+    let y = parallelAxialProducts(kernels.map { Tensor($0) }, Tensor(v), firstAxis: 2).value
+    let reference = concatenate(
+      (0..<d).map { applyAlongAxis(Tensor(kernels[$0]), Tensor(v), axis: 2 + $0) }, axis: 1
+    ).value
+    #expect(y.shape == [2, 3 * d] + grid && y.maxAbsDifference(reference) < 1e-13)
+    #expect(pullbackError(kernels + [v]) { t in parallelAxialProducts(Array(t.prefix(d)), t[d], firstAxis: 2) } < 1e-6)
+  }
+
   @Test("rotary embedding: rotate-half values, relative-position property, pullback")
   func rotary() {
     let positions = [0.0, 0.3, 1.1]
