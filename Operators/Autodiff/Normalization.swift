@@ -390,8 +390,9 @@ public func layerNorm<T: RealScalar>(
     // Σ_rows ḡ ⊙ x̂ and Σ_rows ḡ, per channel.
     var dw = [Double](repeating: 0, count: c)
     var db = [Double](repeating: 0, count: c)
-    var hatRow = [T](repeating: 0, count: c)
-    var gHat = [T](repeating: 0, count: c)
+    // Per-row x̂ and ĝ, and Float partial sums of ḡ ⊙ x̂ and ḡ over blocks of 128 rows (flushed
+    // into the Double totals): one fused loop per row instead of a Double conversion per element.
+    var scratch = [T](repeating: 0, count: 4 * c)
     g.withUnsafeBufferPointer { gp in
       vx.withUnsafeBufferPointer { xp in
         w.withUnsafeBufferPointer { wp in
@@ -399,25 +400,36 @@ public func layerNorm<T: RealScalar>(
             rowScales.withUnsafeBufferPointer { sp in
               dw.withUnsafeMutableBufferPointer { dwp in
                 db.withUnsafeMutableBufferPointer { dbp in
-                  hatRow.withUnsafeMutableBufferPointer { hp in
-                    gHat.withUnsafeMutableBufferPointer { ghp in
-                      dx.withUnsafeMutableBufferPointer { dp in
-                        let (xh, gh, wv) = (hp.baseAddress!, ghp.baseAddress!, wp.baseAddress!)
-                        for r in 0..<rows {
-                          let (row, gr) = (xp.baseAddress! + r * c, gp.baseAddress! + r * c)
-                          let (m, sc) = (mp[r], sp[r])
-                          for j in 0..<c {
-                            xh[j] = (row[j] - m) * sc
-                            gh[j] = gr[j] * wv[j]
-                          }
-                          if hasWeight { for j in 0..<c { dwp[j] += Double(gr[j] * xh[j]) } }
-                          if hasBias { for j in 0..<c { dbp[j] += Double(gr[j]) } }
-                          guard needX else { continue }
-                          let (sumG, sumGX) = partialSumAndDot(UnsafePointer(gh), UnsafePointer(xh), c)
-                          let (a, bb) = (T(sumG / Double(c)), T(sumGX / Double(c)))
-                          let out = dp.baseAddress! + r * c
-                          for j in 0..<c { out[j] = (gh[j] - a - xh[j] * bb) * sc }
+                  scratch.withUnsafeMutableBufferPointer { scp in
+                    dx.withUnsafeMutableBufferPointer { dp in
+                      let (xh, gh, fw, fb) = (
+                        scp.baseAddress!, scp.baseAddress! + c, scp.baseAddress! + 2 * c, scp.baseAddress! + 3 * c
+                      )
+                      let wv = wp.baseAddress!
+                      for r in 0..<rows {
+                        let (row, gr) = (xp.baseAddress! + r * c, gp.baseAddress! + r * c)
+                        let (m, sc) = (mp[r], sp[r])
+                        for j in 0..<c {
+                          let hat = (row[j] - m) * sc
+                          let gj = gr[j]
+                          xh[j] = hat
+                          gh[j] = gj * wv[j]
+                          fw[j] += gj * hat
+                          fb[j] += gj
                         }
+                        if r % 128 == 127 || r == rows - 1 {
+                          for j in 0..<c {
+                            dwp[j] += Double(fw[j])
+                            dbp[j] += Double(fb[j])
+                            fw[j] = 0
+                            fb[j] = 0
+                          }
+                        }
+                        guard needX else { continue }
+                        let (sumG, sumGX) = partialSumAndDot(UnsafePointer(gh), UnsafePointer(xh), c)
+                        let (a, bb) = (T(sumG / Double(c)), T(sumGX / Double(c)))
+                        let out = dp.baseAddress! + r * c
+                        for j in 0..<c { out[j] = (gh[j] - a - xh[j] * bb) * sc }
                       }
                     }
                   }

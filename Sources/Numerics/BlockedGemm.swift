@@ -69,7 +69,11 @@ extension BLAS {
         r += count
       }
     } else if k >= n {
-      let depth = block(m * n)
+      // Accumulating blocks shallower than 64 cost more in C traffic than they save: keep them
+      // 64 deep while the call stays under the small-kernel bound (100³ multiply-adds; such a call
+      // takes OpenBLAS's threaded path when BLAS runs several threads).
+      var depth = block(m * n)
+      if depth < 64 && m * n * 64 <= 1_000_000 { depth = 64 }
       var p = 0
       while p < k {
         let count = min(depth, k - p)
