@@ -14,6 +14,7 @@ import CBLAS
 import Dispatch
 import Foundation
 import Numerics
+import Solvers
 
 struct Options {
   var bench = ""
@@ -227,6 +228,9 @@ func benchGEMM(_ o: Options) throws {
   record("sgemm_\(n)", "cblas_direct", o, directTimes, e2)
 }
 
+// As pdekit: OpenBLAS's kernels for this CPU, not the generic ones Debian's 0.3.21 falls back to
+// on recent Xeons (measurements would otherwise time SSE3 kernels).
+OpenBLASKernels.reexecIfNeeded()
 if CommandLine.arguments.count > 1, factFormerSubcommands.contains(CommandLine.arguments[1]) {
   runFactFormerStep(CommandLine.arguments.dropFirst(2))
   exit(0)
