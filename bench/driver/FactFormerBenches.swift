@@ -53,18 +53,13 @@ func runFactFormerStep(_ rawArgs: ArraySlice<String>) {
   let x = NDArray<Float>.randomNormal([batch, 1, n, n], seed: 1)
   let y = NDArray<Float>.randomNormal([batch, 1, n, n], seed: 2)
   let loss = LpLoss(spatialDimensions: 2)
-  func seconds(_ body: () -> Void) -> Double {
-    let t0 = DispatchTime.now().uptimeNanoseconds
-    body()
-    return Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
-  }
   func measure<M: Module & Sendable>(_ model: M, _ apply: @escaping @Sendable (M, Tensor<Float>) -> Tensor<Float>)
     -> [Double] where M.Scalar == Float
   {
     var times: [Double] = []
     for rep in 0..<(values["warmup"]! + values["reps"]!) {
       let c0 = processCPUSeconds()
-      let t = seconds {
+      let t = wallSeconds {
         _ = batchSlicedValueAndGradient(
           at: model, batch: batch, slices: values["slices"]! > 0 ? values["slices"]! : stepSlices(batch: batch),
           workers: threads

@@ -48,28 +48,23 @@ func runOperatorSubcommand(_ name: String, _ rawArgs: ArraySlice<String>) {
   let x = NDArray<Float>.randomNormal([batch, 1, n, n], seed: 1)
   let y = NDArray<Float>.randomNormal([batch, 1, n, n], seed: 2)
   let loss = LpLoss(spatialDimensions: 2)
-  func seconds(_ body: () -> Void) -> Double {
-    let t0 = DispatchTime.now().uptimeNanoseconds
-    body()
-    return Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
-  }
   var inference: [Double] = []
   var taped: [Double] = []
   var backward: [Double] = []
   for rep in 0..<(values["sliced-only"]! == 0 ? values["warmup"]! + values["reps"]! : 0) {
-    let t1 = seconds { _ = model(x) }
+    let t1 = wallSeconds { _ = model(x) }
     let tape = Tape<Float>()
     var bound = model
     var leaves: [Tensor<Float>] = []
     var out: Tensor<Float>? = nil
-    let t2 = seconds {
+    let t2 = wallSeconds {
       bound.visitParameters { _, p in
         p = tape.variable(p.value)
         leaves.append(p)
       }
       out = loss(bound(Tensor(x)), Tensor(y))
     }
-    let t3 = seconds { _ = tape.gradients(of: out!, withRespectTo: leaves) }
+    let t3 = wallSeconds { _ = tape.gradients(of: out!, withRespectTo: leaves) }
     if rep >= values["warmup"]! {
       inference.append(t1)
       taped.append(t2)
@@ -79,7 +74,7 @@ func runOperatorSubcommand(_ name: String, _ rawArgs: ArraySlice<String>) {
   // The step as `pdekit train` takes it: the batch cut into one slice per thread (BatchSlicedStep).
   var sliced: [Double] = []
   for rep in 0..<(values["warmup"]! + values["reps"]!) {
-    let t = seconds {
+    let t = wallSeconds {
       _ = batchSlicedValueAndGradient(
         at: model, batch: batch, slices: stepSlices(batch: batch), workers: values["threads"]!
       ) { m, s in

@@ -63,6 +63,13 @@ func parseOptions() -> Options {
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
 
+/// Wall seconds of one call of `body`.
+func wallSeconds(_ body: () -> Void) -> Double {
+  let t0 = now()
+  body()
+  return now() - t0
+}
+
 /// Runs `body` warmup + reps times; returns the per-rep seconds of the timed reps.
 func time(_ o: Options, _ body: () -> Void) -> [Double] {
   for _ in 0..<o.warmup { body() }
