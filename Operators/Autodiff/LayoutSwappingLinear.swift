@@ -41,6 +41,8 @@ public func layoutSwappingLinear<T: RealScalar>(
   precondition(x.rank == 3, "layoutSwappingLinear expects [batch, ·, ·], got \(x.shape)")
   precondition(weight.rank == 2, "layoutSwappingLinear: weight must be [out, in], got \(weight.shape)")
   let (cout, cin) = (weight.shape[0], weight.shape[1])
+  precondition(
+    cout >= 1 && cin >= 1, "layoutSwappingLinear: weight \(weight.shape) needs at least one channel each way")
   let toFirst = swap == .toChannelFirst
   let (batch, points) = (x.shape[0], toFirst ? x.shape[1] : x.shape[2])
   precondition(
@@ -49,7 +51,7 @@ public func layoutSwappingLinear<T: RealScalar>(
   if let bias { precondition(bias.shape == [cout], "layoutSwappingLinear: bias must be [\(cout)], got \(bias.shape)") }
   let (vx, vw) = (x.value, weight.value)
   let outShape = toFirst ? [batch, cout, points] : [batch, points, cout]
-  let empty = batch == 0 || points == 0 || cin == 0 || cout == 0
+  let empty = batch == 0 || points == 0  // then y has no elements
   var y: NDArray<T> = empty ? zeroArray(outShape) : uninitializedArray(outShape)
   guard !empty else {
     return Tensor.record(y, bias.map { [x, weight, $0] } ?? [x, weight]) { _, need in
@@ -58,17 +60,17 @@ public func layoutSwappingLinear<T: RealScalar>(
   }
   let slab = points * cin
   let outSlab = points * cout
-  // Wᵀ [Cin × Cout], for the products whose small-kernel form needs W transposed.
-  let wt = transposedMatrix(vw, rows: cout, columns: cin)
+  // Wᵀ [Cin × Cout] for the channel-first input, whose small-kernel form needs W transposed.
+  let wt = toFirst ? vw : transposedMatrix(vw, rows: cout, columns: cin)
   vx.withUnsafeBufferPointer { xp in
     wt.withUnsafeBufferPointer { tp in
       y.withUnsafeMutableBufferPointer { yp in
         for b in 0..<batch {
           let (xb, yb) = (xp.baseAddress! + b * slab, yp.baseAddress! + b * outSlab)
           if toFirst {
-            // y[b] = W · x[b]ᵀ (a column-major TN product: one packed call)
+            // y[b] = W · x[b]ᵀ (a column-major TN product, which the small kernels do not take: one packed call)
             BLAS.gemm(
-              .transpose, .transpose, m: cout, n: points, k: cin, alpha: 1, a: tp.baseAddress!, lda: cout, b: xb,
+              .none, .transpose, m: cout, n: points, k: cin, alpha: 1, a: tp.baseAddress!, lda: cin, b: xb,
               ldb: cin, beta: 0, c: yb, ldc: points)
           } else {
             // y[b] = x[b]ᵀ · Wᵀ
