@@ -170,7 +170,9 @@ fft_peer()    { run "$r" fft peer default -- "${clean_env[@]}" "$py" bench/peers
 spmv_pdekit() { run "$r" spmv pdekit default -- "${clean_env[@]}" "$driver" spmv "${common[@]}" --threads 2; }
 spmv_peer()   { run "$r" spmv peer default -- "${clean_env[@]}" "$py" bench/peers/spmv_peer.py "${common[@]}" --threads 1; }
 gemm_pdekit() {
-  run "$r" gemm pdekit default -- "${clean_env[@]}" "$driver" gemm "${common[@]}" --threads 1
+  # pdekit-bench, like pdekit, re-executes itself with OPENBLAS_CORETYPE set when OpenBLAS falls
+  # back to generic kernels; this row keeps OpenBLAS's own choice to show that fallback.
+  run "$r" gemm pdekit default -- "${clean_env[@]}" PDEKIT_KEEP_OPENBLAS_CORE=1 "$driver" gemm "${common[@]}" --threads 1
   run "$r" gemm pdekit "coretype_$coretype" -- \
     "${clean_env[@]}" OPENBLAS_CORETYPE="$coretype" "$driver" gemm "${common[@]}" --threads 1
 }
