@@ -38,6 +38,29 @@ struct BatchSlicedStepTests {
     #expect(!vb.isFinite)
   }
 
+  @Test("factorized transformers: the sliced gradients do not depend on the worker count")
+  func slicedFactorizedGradients() {
+    let x = NDArray<Float>.randomNormal([4, 1, 16, 12], seed: 6)
+    let y = NDArray<Float>.randomNormal([4, 1, 16, 12], seed: 7)
+    let loss = LpLoss(spatialDimensions: 2)
+    let ff = FactFormer<Float>(
+      FactFormerConfiguration(
+        inChannels: 1, outChannels: 1, dimensions: 2, width: 16, depth: 2, heads: 2, headWidth: 8),
+      seed: 1)
+    let iff = IFactFormer<Float>(
+      IFactFormerConfiguration(
+        inChannels: 1, outChannels: 1, dimensions: 2, width: 16, depth: 1, repeats: 2, heads: 2, headWidth: 8),
+      seed: 2)
+    func arrays<M: Module>(_ model: M, _ workers: Int, _ apply: (M, Tensor<Float>) -> Tensor<Float>) -> [NDArray<Float>]
+    where M.Scalar == Float {
+      batchSlicedValueAndGradient(at: model, batch: 4, slices: 2, workers: workers) { m, s in
+        loss(apply(m, Tensor(x.samples(s))), Tensor(y.samples(s)))
+      }.gradients.arrays
+    }
+    #expect(arrays(ff, 1) { $0($1) } == arrays(ff, 2) { $0($1) })
+    #expect(arrays(iff, 1) { $0($1) } == arrays(iff, 2) { $0($1) })
+  }
+
   @Test("the sliced forward pass joins the slices in order")
   func slicedForward() {
     let model = FNO<Float>(Self.config, seed: 3)
