@@ -263,44 +263,7 @@ private func axialProduct<T: RealScalar>(_ kernel: Tensor<T>, _ v: Tensor<T>, ax
 @specialized(where T == Float)
 @specialized(where T == Double)
 public func applyAlongAxis<T: RealScalar>(_ kernel: Tensor<T>, _ v: Tensor<T>, axis: Int) -> Tensor<T> {
-  let product = axialProduct(kernel, v, axis: axis, "applyAlongAxis")
-  let slab = product.slab
-  let (vk, vv, vShape) = (kernel.value, v.value, v.shape)
-  let empty = slab == 0 || product.groups == 0
-  var y: NDArray<T> = empty ? zeroArray(vShape) : uninitializedArray(vShape)
-  if !empty {
-    vk.withUnsafeBufferPointer { kp in
-      vv.withUnsafeBufferPointer { xp in
-        y.withUnsafeMutableBufferPointer { yp in
-          product.forward(kp.baseAddress!, xp.baseAddress!, vStride: slab, yp.baseAddress!, yStride: slab, beta: 0)
-        }
-      }
-    }
-  }
-  return Tensor.record(y, [kernel, v]) { gr, need in
-    let (groups, n) = (product.groups, product.n)
-    guard !empty else { return [need[0] ? zeroArray([groups, n, n]) : nil, need[1] ? zeroArray(vShape) : nil] }
-    var dk: NDArray<T>? = need[0] ? uninitializedArray([groups, n, n]) : nil
-    var dv: NDArray<T>? = need[1] ? uninitializedArray(vShape) : nil
-    gr.withUnsafeBufferPointer { gp in
-      if dk != nil {
-        vv.withUnsafeBufferPointer { xp in
-          dk!.withUnsafeMutableBufferPointer { dp in
-            product.kernelGradient(gp.baseAddress!, gStride: slab, xp.baseAddress!, vStride: slab, dp.baseAddress!)
-          }
-        }
-      }
-      if dv != nil {
-        vk.withUnsafeBufferPointer { kp in
-          dv!.withUnsafeMutableBufferPointer { dp in
-            product.valueGradient(
-              kp.baseAddress!, gp.baseAddress!, gStride: slab, dp.baseAddress!, dvStride: slab, beta: 0)
-          }
-        }
-      }
-    }
-    return [dk, dv]
-  }
+  stackedAxialProducts([kernel], v, axes: [axis], "applyAlongAxis")
 }
 
 /// IFactFormer-m's parallel axial products: kernel a applied along axis `firstAxis + a` of the same
@@ -320,7 +283,20 @@ public func parallelAxialProducts<T: RealScalar>(_ kernels: [Tensor<T>], _ v: Te
   precondition(
     d >= 1 && firstAxis >= 2 && firstAxis + d <= v.rank,
     "parallelAxialProducts: \(d) axes from \(firstAxis) do not fit \(v.shape)")
-  let products = (0..<d).map { axialProduct(kernels[$0], v, axis: firstAxis + $0, "parallelAxialProducts") }
+  return stackedAxialProducts(kernels, v, axes: Array(firstAxis..<(firstAxis + d)), "parallelAxialProducts")
+}
+
+/// Kernel a applied along `axes[a]` of v, the d results stacked on axis 1 (one result: v's shape):
+/// the tape op behind ``applyAlongAxis(_:_:axis:)`` and ``parallelAxialProducts(_:_:firstAxis:)``.
+/// Each product writes straight into its slot; the pullback reads the slots in place and sums the
+/// products' value gradients into ∂v.
+@specialized(where T == Float)
+@specialized(where T == Double)
+private func stackedAxialProducts<T: RealScalar>(_ kernels: [Tensor<T>], _ v: Tensor<T>, axes: [Int], _ name: String)
+  -> Tensor<T>
+{
+  let d = kernels.count
+  let products = (0..<d).map { axialProduct(kernels[$0], v, axis: axes[$0], name) }
   let slab = products[0].slab
   let stride = d * slab
   var outShape = v.shape

@@ -4,15 +4,6 @@
 // per-head normalization need no permutation) from a channel-last field, and maps them back.
 import Numerics
 
-/// The transpose of a row-major [rows × columns] matrix.
-func transposedMatrix<T: RealScalar>(_ m: NDArray<T>, rows: Int, columns: Int) -> NDArray<T> {
-  NDArray(shape: [columns, rows]) { out in
-    m.withUnsafeBufferPointer { p in
-      for i in 0..<rows { for j in 0..<columns { out[j * rows + i] = p[i * columns + j] } }
-    }
-  }
-}
-
 /// Which way ``layoutSwappingLinear(_:weight:bias:_:)`` moves the channels.
 public enum ChannelLayoutSwap: Sendable {
   /// x: [B, N, Cin] (channel-last) → y: [B, Cout, N] (channel-first).
@@ -61,7 +52,7 @@ public func layoutSwappingLinear<T: RealScalar>(
   let slab = points * cin
   let outSlab = points * cout
   // Wᵀ [Cin × Cout] for the channel-first input, whose small-kernel form needs W transposed.
-  let wt = toFirst ? vw : transposedMatrix(vw, rows: cout, columns: cin)
+  let wt = toFirst ? vw : vw.transposed()
   vx.withUnsafeBufferPointer { xp in
     wt.withUnsafeBufferPointer { tp in
       y.withUnsafeMutableBufferPointer { yp in
@@ -138,7 +129,7 @@ public func layoutSwappingLinear<T: RealScalar>(
         }
       }
     }
-    let dw = dwAcc.map { toFirst ? $0 : transposedMatrix($0, rows: cin, columns: cout) }
+    let dw = dwAcc.map { toFirst ? $0 : $0.transposed() }
     guard need.count == 3 else { return [dx, dw] }
     var dbias: NDArray<T>? = nil
     if need[2] {

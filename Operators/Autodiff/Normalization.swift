@@ -339,8 +339,8 @@ private struct LaneScratch<T: RealScalar> {
 /// ```
 ///
 /// One op: the normalization and the affine map run row by row in one pass, the pullback in one
-/// more (x̂ is recomputed from x and the kept row statistics). Statistics and the parameter
-/// gradients accumulate in Double.
+/// more (x̂ is recomputed from x and the kept row statistics). Row statistics accumulate in Double;
+/// the parameter gradients in T over blocks of 128 rows, the block sums in Double.
 @specialized(where T == Float)
 @specialized(where T == Double)
 public func layerNorm<T: RealScalar>(

@@ -74,13 +74,6 @@ func runFactFormerStep(_ rawArgs: ArraySlice<String>) {
     }
     return times
   }
-  /// CPU seconds of the process (all threads): the work done, less sensitive than wall time to
-  /// other tenants of a shared machine.
-  func processCPUSeconds() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-  }
   var cpu: [Double] = []
   let times: [Double]
   let parameters: Int

@@ -125,11 +125,7 @@ func runFNOOps(_ rawArgs: ArraySlice<String>) {
   ArrayBufferPool.enable(capacityBytes: 4 << 30)  // as `pdekit train`
   // --cpu-time: the process's CPU seconds (all threads) instead of wall time — work done, less
   // sensitive to other processes on a shared machine (but it counts BLAS threads' spin-waits).
-  func clock() -> Double {
-    var t = timespec()
-    clock_gettime(cpuClock ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-  }
+  func clock() -> Double { cpuClock ? processCPUSeconds() : now() }
   func seconds(_ body: () -> Void) -> Double {
     let t0 = clock()
     body()

@@ -63,6 +63,14 @@ func parseOptions() -> Options {
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
 
+/// CPU seconds of the process so far (all threads): the work done, less sensitive than wall time
+/// to other tenants of a shared machine (but it counts spin-waits).
+func processCPUSeconds() -> Double {
+  var t = timespec()
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+  return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
 /// Wall seconds of one call of `body`.
 func wallSeconds(_ body: () -> Void) -> Double {
   let t0 = now()
